@@ -1,0 +1,73 @@
+// swift-tools-version:6.2
+// ANVCS: a git extension for many AI agents and people at once.
+// One target per layer of docs/ARCHITECTURE.md; dependencies point downward only.
+import PackageDescription
+
+/// Every Swift target: Swift 6 language mode (strict concurrency) and warnings are defects.
+let strict: [SwiftSetting] = [
+    .swiftLanguageMode(.v6),
+    .treatAllWarnings(as: .error),
+]
+
+let package = Package(
+    name: "anvcs",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "git-anvcs", targets: ["git-anvcs"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        .package(url: "https://github.com/swiftlang/swift-syntax", from: "603.0.1"),
+    ],
+    targets: [
+        // C libraries: thin system-library targets, each imported by exactly one wrapper module.
+        .systemLibrary(name: "CLibgit2", pkgConfig: "libgit2",
+                       providers: [.apt(["libgit2-dev"])]),
+        .systemLibrary(name: "CSQLite3", pkgConfig: "sqlite3",
+                       providers: [.apt(["libsqlite3-dev"])]),
+        .systemLibrary(name: "CLibcurl", pkgConfig: "libcurl",
+                       providers: [.apt(["libcurl4-openssl-dev"])]),
+        // curl_easy_setopt/getinfo are variadic: typed, non-variadic wrappers live here.
+        .target(name: "CCurlShim", dependencies: ["CLibcurl"]),
+
+        // Wrapper modules: the only Swift code that sees the C APIs.
+        .target(name: "AnvcsGit", dependencies: ["CLibgit2"], swiftSettings: strict),
+        .target(name: "AnvcsSQLite", dependencies: ["CSQLite3"], swiftSettings: strict),
+        .target(name: "AnvcsHTTP", dependencies: ["CLibcurl", "CCurlShim"], swiftSettings: strict),
+
+        // Layers.
+        .target(name: "AnvcsConfig", dependencies: ["Yams"], swiftSettings: strict),
+        .target(name: "AnvcsStorage", dependencies: [
+            "AnvcsHTTP", .product(name: "Crypto", package: "swift-crypto"),
+        ], swiftSettings: strict),
+        .target(name: "AnvcsProvenance", dependencies: [
+            "AnvcsGit", "AnvcsSQLite", "AnvcsConfig",
+            .product(name: "Crypto", package: "swift-crypto"),
+        ], swiftSettings: strict),
+        .target(name: "AnvcsCRDT", swiftSettings: strict),
+        .target(name: "AnvcsMerge", dependencies: [
+            "AnvcsCRDT",
+            .product(name: "SwiftParser", package: "swift-syntax"),
+            .product(name: "SwiftSyntax", package: "swift-syntax"),
+        ], swiftSettings: strict),
+
+        // The only module that parses arguments, reads the environment and prints.
+        .target(name: "AnvcsCommands", dependencies: [
+            "AnvcsGit", "AnvcsConfig", "AnvcsProvenance", "AnvcsStorage", "AnvcsCRDT", "AnvcsMerge",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ], swiftSettings: strict),
+        .executableTarget(name: "git-anvcs", dependencies: ["AnvcsCommands"], swiftSettings: strict),
+
+        // Tests: hermetic repositories, a process runner and a seeded RNG.
+        .target(name: "AnvcsTestSupport", path: "Tests/AnvcsTestSupport", swiftSettings: strict),
+        .testTarget(name: "AnvcsGitTests", dependencies: ["AnvcsGit", "AnvcsTestSupport"], swiftSettings: strict),
+        .testTarget(name: "AnvcsConfigTests", dependencies: ["AnvcsConfig", "AnvcsTestSupport"], swiftSettings: strict),
+        .testTarget(name: "AnvcsProvenanceTests", dependencies: ["AnvcsProvenance", "AnvcsTestSupport"], swiftSettings: strict),
+        .testTarget(name: "AnvcsStorageTests", dependencies: ["AnvcsStorage", "AnvcsTestSupport"], swiftSettings: strict),
+        .testTarget(name: "AnvcsCRDTTests", dependencies: ["AnvcsCRDT", "AnvcsTestSupport"], swiftSettings: strict),
+        .testTarget(name: "AnvcsMergeTests", dependencies: ["AnvcsMerge", "AnvcsTestSupport"], swiftSettings: strict),
+        .testTarget(name: "IntegrationTests", dependencies: ["AnvcsTestSupport"], swiftSettings: strict),
+    ]
+)

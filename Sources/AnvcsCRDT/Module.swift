@@ -1,0 +1,1 @@
+// AnvcsCRDT: see README.md beside this file.

@@ -1,0 +1,1 @@
+// AnvcsConfig: see README.md beside this file.

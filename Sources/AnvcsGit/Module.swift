@@ -1,0 +1,1 @@
+// AnvcsGit: see README.md beside this file.

@@ -1,0 +1,1 @@
+// AnvcsHTTP: see README.md beside this file.

@@ -1,0 +1,1 @@
+// AnvcsMerge: see README.md beside this file.

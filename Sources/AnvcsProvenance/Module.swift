@@ -1,0 +1,1 @@
+// AnvcsProvenance: see README.md beside this file.

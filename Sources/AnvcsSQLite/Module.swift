@@ -1,0 +1,1 @@
+// AnvcsSQLite: see README.md beside this file.

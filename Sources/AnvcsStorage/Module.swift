@@ -1,0 +1,1 @@
+// AnvcsStorage: see README.md beside this file.

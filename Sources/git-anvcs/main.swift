@@ -1,0 +1,2 @@
+import AnvcsCommands
+AnvcsMain.main()
