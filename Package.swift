@@ -33,32 +33,32 @@ let package = Package(
         .target(name: "CCurlShim", dependencies: ["CLibcurl"]),
 
         // Wrapper modules: the only Swift code that sees the C APIs.
-        .target(name: "AnvcsGit", dependencies: ["CLibgit2"], swiftSettings: strict),
-        .target(name: "AnvcsSQLite", dependencies: ["CSQLite3"], swiftSettings: strict),
-        .target(name: "AnvcsHTTP", dependencies: ["CLibcurl", "CCurlShim"], swiftSettings: strict),
+        .target(name: "AnvcsGit", dependencies: ["CLibgit2"], exclude: ["README.md"], swiftSettings: strict),
+        .target(name: "AnvcsSQLite", dependencies: ["CSQLite3"], exclude: ["README.md"], swiftSettings: strict),
+        .target(name: "AnvcsHTTP", dependencies: ["CLibcurl", "CCurlShim"], exclude: ["README.md"], swiftSettings: strict),
 
         // Layers.
-        .target(name: "AnvcsConfig", dependencies: ["Yams"], swiftSettings: strict),
+        .target(name: "AnvcsConfig", dependencies: ["Yams"], exclude: ["README.md"], swiftSettings: strict),
         .target(name: "AnvcsStorage", dependencies: [
             "AnvcsHTTP", .product(name: "Crypto", package: "swift-crypto"),
-        ], swiftSettings: strict),
+        ], exclude: ["README.md"], swiftSettings: strict),
         .target(name: "AnvcsProvenance", dependencies: [
             "AnvcsGit", "AnvcsSQLite", "AnvcsConfig",
             .product(name: "Crypto", package: "swift-crypto"),
-        ], swiftSettings: strict),
-        .target(name: "AnvcsCRDT", swiftSettings: strict),
+        ], exclude: ["README.md"], swiftSettings: strict),
+        .target(name: "AnvcsCRDT", exclude: ["README.md"], swiftSettings: strict),
         .target(name: "AnvcsMerge", dependencies: [
             "AnvcsCRDT",
             .product(name: "SwiftParser", package: "swift-syntax"),
             .product(name: "SwiftSyntax", package: "swift-syntax"),
-        ], swiftSettings: strict),
+        ], exclude: ["README.md"], swiftSettings: strict),
 
         // The only module that parses arguments, reads the environment and prints.
         .target(name: "AnvcsCommands", dependencies: [
             "AnvcsGit", "AnvcsConfig", "AnvcsProvenance", "AnvcsStorage", "AnvcsCRDT", "AnvcsMerge",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
-        ], swiftSettings: strict),
-        .executableTarget(name: "git-anvcs", dependencies: ["AnvcsCommands"], swiftSettings: strict),
+        ], exclude: ["README.md"], swiftSettings: strict),
+        .executableTarget(name: "git-anvcs", dependencies: ["AnvcsCommands"], exclude: ["README.md"], swiftSettings: strict),
 
         // Tests: hermetic repositories, a process runner and a seeded RNG.
         .target(name: "AnvcsTestSupport", path: "Tests/AnvcsTestSupport", swiftSettings: strict),

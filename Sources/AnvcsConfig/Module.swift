@@ -1,1 +1,0 @@
-// AnvcsConfig: see README.md beside this file.

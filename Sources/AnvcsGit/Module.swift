@@ -1,1 +1,0 @@
-// AnvcsGit: see README.md beside this file.

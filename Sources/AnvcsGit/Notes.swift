@@ -1,0 +1,127 @@
+import CLibgit2
+
+/// One entry of a notes reference: the annotated object and the blob holding its note.
+public struct NoteEntry: Sendable, Hashable {
+    public let annotated: ObjectID
+    public let blob: ObjectID
+}
+
+extension Repository {
+    /// The note attached to `object` under `ref`, or nil when there is none.
+    public func note(for object: ObjectID, ref: String) throws(GitError) -> String? {
+        var raw = object.raw
+        var note: OpaquePointer?
+        let rc = git_note_read(&note, pointer, ref, &raw)
+        if rc == GIT_ENOTFOUND.rawValue { return nil }
+        try check("git_note_read(\(ref), \(object.short))", rc)
+        defer { git_note_free(note) }
+        return git_note_message(note).map { String(cString: $0) }
+    }
+
+    /// Every note under `ref` (annotated object and note blob), in libgit2's order.
+    /// A missing notes reference is simply empty.
+    public func noteEntries(ref: String) throws(GitError) -> [NoteEntry] {
+        final class Box { var entries: [NoteEntry] = [] }
+        let box = Box()
+        let rc = withExtendedLifetime(box) {
+            git_note_foreach(pointer, ref, { blob, annotated, payload in
+                let box = Unmanaged<Box>.fromOpaque(payload!).takeUnretainedValue()
+                box.entries.append(NoteEntry(annotated: ObjectID(annotated!), blob: ObjectID(blob!)))
+                return 0
+            }, Unmanaged.passUnretained(box).toOpaque())
+        }
+        if rc == GIT_ENOTFOUND.rawValue { return [] }
+        try check("git_note_foreach(\(ref))", rc)
+        return box.entries
+    }
+
+    /// Changes the notes of several objects in one compare-and-swap update of `ref`.
+    ///
+    /// `transform` receives each object and its current note (read from the tip this attempt
+    /// builds on) and returns the new note, or nil to leave it as it is. When another writer
+    /// moves `ref` first, the whole update is recomputed on the new tip, so concurrent writers
+    /// never lose each other's notes. Returns the number of notes written.
+    @discardableResult
+    public func updateNotes(
+        ref: String, objects: [ObjectID], signature: Signature, message: String = "Notes added by 'git anvcs'",
+        maxAttempts: Int = 64, transform: (ObjectID, String?) -> String?
+    ) throws(GitError) -> Int {
+        var attempt = 0
+        while true {
+            attempt += 1
+            let tip = try referenceTarget(ref)
+            var parent: OpaquePointer?
+            if var tipRaw = tip?.raw {
+                try check("git_commit_lookup(\(ref))", git_commit_lookup(&parent, pointer, &tipRaw))
+            }
+            var written = 0
+            var head: git_oid? = nil
+            do {
+                defer { git_commit_free(parent) }
+                try signature.withGitSignature { (sig) throws(GitError) in
+                    for object in objects {
+                        var raw = object.raw
+                        var current: String?
+                        if let parent {
+                            var note: OpaquePointer?
+                            let rc = git_note_commit_read(&note, pointer, parent, &raw)
+                            if rc != GIT_ENOTFOUND.rawValue {
+                                try check("git_note_commit_read(\(object.short))", rc)
+                                current = git_note_message(note).map { String(cString: $0) }
+                                git_note_free(note)
+                            }
+                        }
+                        guard let text = transform(object, current), text != current else { continue }
+                        var newCommit = git_oid(), blob = git_oid()
+                        try check("git_note_commit_create(\(object.short))",
+                                  git_note_commit_create(&newCommit, &blob, pointer, parent, sig, sig, &raw, text, 1))
+                        git_commit_free(parent)
+                        parent = nil
+                        try check("git_commit_lookup(notes)", git_commit_lookup(&parent, pointer, &newCommit))
+                        head = newCommit
+                        written += 1
+                    }
+                }
+            }
+            guard let head else { return 0 }
+            do {
+                try updateReference(ref, to: ObjectID(head), expected: tip, message: message)
+                return written
+            } catch where (error.code == .modified || error.code == .exists || error.code == .locked) && attempt < maxAttempts {
+                // Another writer moved the notes ref: back off a little (with jitter) and rebuild.
+                let micros = UInt32(min(200_000, 1_000 << min(attempt, 8))) / 2 + UInt32.random(in: 0...UInt32(min(100_000, 1_000 << min(attempt, 8))))
+                usleepCompat(micros)
+            }
+        }
+    }
+
+    /// Removes the note of `object` under `ref` (compare-and-swap, like `updateNotes`).
+    public func removeNote(for object: ObjectID, ref: String, signature: Signature) throws(GitError) {
+        while true {
+            guard let tip = try referenceTarget(ref) else { return }
+            var tipRaw = tip.raw, raw = object.raw
+            var parent: OpaquePointer?
+            try check("git_commit_lookup(\(ref))", git_commit_lookup(&parent, pointer, &tipRaw))
+            defer { git_commit_free(parent) }
+            var newCommit = git_oid()
+            let rc = try signature.withGitSignature { (sig) throws(GitError) in
+                git_note_commit_remove(&newCommit, pointer, parent, sig, sig, &raw)
+            }
+            if rc == GIT_ENOTFOUND.rawValue { return }
+            try check("git_note_commit_remove(\(object.short))", rc)
+            do {
+                try updateReference(ref, to: ObjectID(newCommit), expected: tip, message: "Notes removed by 'git anvcs'")
+                return
+            } catch where error.code == .modified || error.code == .locked {
+                continue
+            }
+        }
+    }
+}
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+func usleepCompat(_ micros: UInt32) { _ = usleep(micros) }

@@ -1,1 +1,0 @@
-// AnvcsProvenance: see README.md beside this file.

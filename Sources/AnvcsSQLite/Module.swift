@@ -1,1 +1,0 @@
-// AnvcsSQLite: see README.md beside this file.
