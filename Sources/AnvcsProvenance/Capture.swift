@@ -100,7 +100,7 @@ public enum Capture {
                     let summary = try ReportParser.junit(String(decoding: data, as: UTF8.self), path: path)
                     p.tests = summary
                     p.testsPassed = summary.allPassed
-                    p.testReportRef = path
+                    p.testReportRef = relative(path, root: repositoryRoot)
                     p.sources["tests"] = envSource("tests")
                 } catch {
                     warnings.append(error.description)
@@ -136,6 +136,13 @@ public enum Capture {
     static func resolve(_ path: String, root: String?) -> String {
         guard !path.hasPrefix("/"), let root else { return path }
         return (root.hasSuffix("/") ? root : root + "/") + path
+    }
+
+    /// Paths inside the work tree are recorded relative to it, so notes read the same on every clone.
+    static func relative(_ path: String, root: String?) -> String {
+        guard let root else { return path }
+        let prefix = root.hasSuffix("/") ? root : root + "/"
+        return path.hasPrefix(prefix) ? String(path.dropFirst(prefix.count)) : path
     }
 
     static func parseBool(_ s: String) -> Bool? {

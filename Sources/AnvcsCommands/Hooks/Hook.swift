@@ -1,0 +1,153 @@
+import AnvcsConfig
+import AnvcsGit
+import AnvcsProvenance
+import ArgumentParser
+import Foundation
+
+/// `git anvcs hook NAME [ARGS...]`: what the installed hook scripts call.
+///
+/// Git's contract for these hooks is that they never break the git command: every error is
+/// written to `<state>/hook.log` (and to stderr when in the foreground) and the exit code is 0.
+/// The one exception is pre-push, which exits 1 to refuse a push on purpose.
+struct Hook: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run ANVCS's part of a git hook (called by the scripts 'git anvcs init' installs).",
+        shouldDisplay: false)
+
+    @Argument(help: "The hook: prepare-commit-msg, post-commit, post-rewrite, post-checkout, post-merge or pre-push.")
+    var name: String
+
+    @Flag(help: "Running detached from git (post-commit): report problems only to the hook log.")
+    var background = false
+
+    @Argument(parsing: .captureForPassthrough, help: "The hook's own arguments, as git gave them.")
+    var arguments: [String] = []
+
+    func run() throws {
+        let context = Context()
+        do {
+            try dispatch(context)
+        } catch {
+            let message = "\(name) hook: \(Failure.describe(error))"
+            log(message, context: context)
+            if !background { Terminal.warning(message + " (the git command goes on)") }
+        }
+    }
+
+    func dispatch(_ context: Context) throws {
+        switch name {
+        case "post-commit": try postCommit(context)
+        case "prepare-commit-msg": try prepareCommitMessage(context)
+        case "post-rewrite": try postRewrite(context)
+        case "post-checkout", "post-merge", "pre-push": try drainOnly(context)
+        default: throw Failure("unknown hook '\(name)'")
+        }
+    }
+
+    func postCommit(_ context: Context) throws {
+        let repository = try context.repository()
+        let store = ProvenanceStore(repository: repository)
+        let pending = PendingCaptures(stateDirectory: store.stateDirectory)
+        let commit = try arguments.first.flatMap { ObjectID(hex: $0) } ?? repository.headCommit()
+        guard let commit else { return }
+        let settings = context.settings(for: repository)
+        for problem in settings.problems { report("\(problem.description)", context: context) }
+        let output = try CaptureRunner.capture(commit: commit, repository: repository, settings: settings, context: context)
+        for warning in output.warnings { report(warning, context: context) }
+        try pending.save(output.note, commit: commit.hex)
+        try pending.drain(into: store, now: context.now, wait: 0, mirror: settings.bool("provenance.mirror"))
+    }
+
+    func prepareCommitMessage(_ context: Context) throws {
+        guard let file = arguments.first else { return }
+        let source = arguments.count > 1 ? arguments[1] : ""
+        if source == "merge" || source == "squash" { return }
+        let repository = try context.repository()
+        let settings = context.settings(for: repository)
+        let capture = Capture.collect(environment: context.environment, session: SessionStore(stateDirectory: ProvenanceStore(repository: repository).stateDirectory).load(),
+                                      settings: settings, repositoryRoot: repository.workingDirectory)
+        var trailers: [String] = []
+        if let agent = capture.provenance.agentID { trailers.append("AI-Agent: \(agent)") }
+        if let model = capture.provenance.model { trailers.append("AI-Model: \(model)") }
+        guard !trailers.isEmpty, let data = FileManager.default.contents(atPath: file) else { return }
+        var text = String(decoding: data, as: UTF8.self)
+        let missing = trailers.filter { !text.contains($0) }
+        guard !missing.isEmpty else { return }
+        // Trailers go after the message, before git's comment lines.
+        var lines = text.components(separatedBy: "\n")
+        let commentStart = lines.firstIndex(where: { $0.hasPrefix("#") }) ?? lines.count
+        var body = Array(lines[..<commentStart])
+        while let last = body.last, last.trimmingCharacters(in: .whitespaces).isEmpty { body.removeLast() }
+        let lastIsTrailer = body.last.map { $0.range(of: #"^[A-Za-z-]+: "#, options: .regularExpression) != nil } ?? false
+        if !body.isEmpty && !lastIsTrailer { body.append("") }
+        body.append(contentsOf: missing)
+        lines = body + [""] + lines[commentStart...]
+        text = lines.joined(separator: "\n")
+        try AtomicFile.write(text, to: file)
+    }
+
+    func postRewrite(_ context: Context) throws {
+        let kind = arguments.first ?? "rebase"
+        let input = String(decoding: FileHandle.standardInput.readDataToEndOfFile(), as: UTF8.self)
+        let repository = try context.repository()
+        let store = ProvenanceStore(repository: repository)
+        try PendingCaptures(stateDirectory: store.stateDirectory).drain(into: store, now: context.now)
+        _ = try Rewrites.apply(Rewrites.parse(input), kind: kind, store: store, now: context.now)
+    }
+
+    /// Hooks with no provenance work of their own yet still settle pending captures, so that
+    /// whatever runs next (a push, a checkout) sees every note.
+    func drainOnly(_ context: Context) throws {
+        if name == "pre-push" { _ = FileHandle.standardInput.readDataToEndOfFile() }
+        let repository = try context.repository()
+        let store = ProvenanceStore(repository: repository)
+        try PendingCaptures(stateDirectory: store.stateDirectory).drain(into: store, now: context.now)
+    }
+
+    func report(_ message: String, context: Context) {
+        log(message, context: context)
+        Terminal.warning(message)
+    }
+
+    /// Appends to `<state>/hook.log`, keeping it small.
+    func log(_ message: String, context: Context) {
+        guard let repository = try? context.repository() else { return }
+        let path = ProvenanceStore(repository: repository).stateDirectory + "/hook.log"
+        let line = "\(Timestamp.rfc3339(context.now)) \(message)\n"
+        if let attributes = try? FileManager.default.attributesOfItem(atPath: path), (attributes[.size] as? Int ?? 0) > 1 << 20 {
+            try? FileManager.default.removeItem(atPath: path)
+        }
+        if let handle = FileHandle(forWritingAtPath: path) {
+            handle.seekToEndOfFile()
+            handle.write(Data(line.utf8))
+            try? handle.close()
+        } else {
+            try? AtomicFile.write(line, to: path)
+        }
+    }
+}
+
+/// Builds the note for a commit from every capture source.
+enum CaptureRunner {
+    struct Output {
+        var note: ProvenanceNote
+        var warnings: [String]
+    }
+
+    static func capture(commit: ObjectID, repository: Repository, settings: Settings, context: Context) throws -> Output {
+        let details = try repository.commit(commit)
+        let store = ProvenanceStore(repository: repository)
+        let output = Capture.collect(
+            environment: context.environment, session: SessionStore(stateDirectory: store.stateDirectory).load(),
+            settings: settings, repositoryRoot: repository.workingDirectory, authorName: details.author.name,
+            gitVersion: gitVersion(context.environment))
+        let note = ProvenanceNote(commit: commit.hex, provenance: output.provenance, createdAt: Timestamp.rfc3339(context.now))
+        return Output(note: note, warnings: output.warnings)
+    }
+
+    /// `git --version` without the words (about a millisecond; capture runs off git's clock).
+    static func gitVersion(_ environment: [String: String]) -> String? {
+        guard let result = try? Subprocess.run(["git", "--version"], environment: environment), result.status == 0 else { return nil }
+        return result.stdout.trimmingCharacters(in: .whitespacesAndNewlines).replacingOccurrences(of: "git version ", with: "")
+    }
+}

@@ -1,0 +1,202 @@
+import AnvcsGit
+import AnvcsProvenance
+import ArgumentParser
+import Foundation
+
+/// Revisions as git takes them: `HEAD`, `main..feature`, `^old new`, `--all`.
+struct RevisionOptions: ParsableArguments {
+    @Argument(help: "Revisions or ranges (default HEAD).")
+    var revisions: [String] = []
+    @Flag(help: "Start from every branch, remote-tracking branch and tag.")
+    var all = false
+    @Option(name: .shortAndLong, help: "Show at most this many commits.")
+    var maxCount: Int?
+
+    func resolve(in repository: Repository) throws -> (include: [ObjectID], exclude: [ObjectID]) {
+        var include: [ObjectID] = [], exclude: [ObjectID] = []
+        func commit(_ rev: String) throws -> ObjectID {
+            do { return try repository.resolveCommit(rev) } catch {
+                throw Failure("bad revision '\(rev)'", hint: "name a branch, tag, commit or range like main..feature")
+            }
+        }
+        for rev in revisions {
+            if let r = rev.range(of: "...") {
+                throw Failure("symmetric ranges ('\(rev)') are not supported yet", hint: "use \(rev[..<r.lowerBound])..\(rev[r.upperBound...])")
+            } else if let r = rev.range(of: "..") {
+                let left = String(rev[..<r.lowerBound]), right = String(rev[r.upperBound...])
+                exclude.append(try commit(left.isEmpty ? "HEAD" : left))
+                include.append(try commit(right.isEmpty ? "HEAD" : right))
+            } else if rev.hasPrefix("^") {
+                exclude.append(try commit(String(rev.dropFirst())))
+            } else {
+                include.append(try commit(rev))
+            }
+        }
+        if all {
+            for glob in ["refs/heads/*", "refs/remotes/*", "refs/tags/*"] {
+                for name in try repository.referenceNames(matching: glob) {
+                    if let id = try? repository.resolveCommit(name) { include.append(id) }
+                }
+            }
+        }
+        if include.isEmpty {
+            guard let head = try repository.headCommit() else { throw Failure("this repository has no commits yet") }
+            include.append(head)
+        }
+        return (include, exclude)
+    }
+}
+
+/// One commit with its provenance, as `log` and `graph` list them.
+struct LogEntry {
+    let commit: AnvcsGit.Commit
+    let note: ProvenanceNote?
+
+    var agent: String { note?.agentID ?? "-" }
+    var model: String { note?.model ?? "-" }
+    var tests: String { note?.testsPassed.map { $0 ? "pass" : "fail" } ?? "-" }
+
+    var jsonNode: JSONValue {
+        var o = JSONObject()
+        o["id"] = .string(commit.id.hex)
+        o["parents"] = .array(commit.parents.map { .string($0.hex) })
+        o["author"] = .string(commit.author.name)
+        o["date"] = .string(Timestamp.rfc3339(commit.author.time))
+        o["summary"] = .string(commit.summary)
+        o["agent_id"] = note?.agentID.map(JSONValue.string) ?? .null
+        o["model"] = note?.model.map(JSONValue.string) ?? .null
+        o["tests_passed"] = note?.testsPassed.map(JSONValue.bool) ?? .null
+        o["provenance"] = note.map { .object($0.json) } ?? .null
+        return .object(o)
+    }
+}
+
+enum LogLoader {
+    static func load(_ options: RevisionOptions, context: Context) throws -> [LogEntry] {
+        let repository = try context.repository()
+        let (include, exclude) = try options.resolve(in: repository)
+        let store = ProvenanceStore(repository: repository)
+        context.settlePending(store)
+        var entries: [LogEntry] = []
+        try repository.walk(include: include, exclude: exclude, order: .topological) { id in
+            let commit = try repository.commit(id)
+            var note: ProvenanceNote?
+            if case .note(let n) = try store.lookup(id) { note = n }
+            entries.append(LogEntry(commit: commit, note: note))
+            return options.maxCount.map { entries.count < $0 } ?? true
+        }
+        return entries
+    }
+
+    static func json(_ entries: [LogEntry]) -> JSONValue {
+        let ids = Set(entries.map(\.commit.id))
+        var edges: [JSONValue] = []
+        for e in entries {
+            for p in e.commit.parents where ids.contains(p) {
+                edges.append(.object(JSONObject([("from", .string(e.commit.id.hex)), ("to", .string(p.hex))])))
+            }
+        }
+        return .object(JSONObject([("nodes", .array(entries.map(\.jsonNode))), ("edges", .array(edges))]))
+    }
+}
+
+/// `git anvcs log`: commits with their agent, model and test result, one per line.
+struct Log: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "List commits with their provenance (agent, model, tests).")
+
+    @OptionGroup var revisions: RevisionOptions
+    @Flag(help: "Print nodes and edges as JSON.")
+    var json = false
+
+    func run() throws {
+        let entries = try LogLoader.load(revisions, context: Context())
+        if json { print(LogLoader.json(entries).serialized(pretty: true)); return }
+        for e in entries {
+            print([e.commit.id.short, pad(e.agent, 16), pad(e.model, 18), pad(e.tests, 4), e.commit.summary].joined(separator: "  "))
+        }
+    }
+}
+
+/// `git anvcs graph`: the commit graph, drawn like `git log --graph`, with provenance columns.
+struct Graph: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Draw the commit graph with provenance.")
+
+    @OptionGroup var revisions: RevisionOptions
+    @Flag(help: "Print nodes and edges as JSON.")
+    var json = false
+    @Flag(help: "Print Graphviz dot.")
+    var dot = false
+
+    func run() throws {
+        let entries = try LogLoader.load(revisions, context: Context())
+        if json { print(LogLoader.json(entries).serialized(pretty: true)); return }
+        if dot { print(GraphDrawing.dot(entries)); return }
+        for line in GraphDrawing.lines(entries) { print(line) }
+    }
+}
+
+enum GraphDrawing {
+    /// Lanes like `git log --graph`: each column waits for one commit; a commit takes the first
+    /// column waiting for it, merges add columns for their extra parents.
+    static func lines(_ entries: [LogEntry]) -> [String] {
+        var columns: [ObjectID?] = []
+        var out: [String] = []
+        for e in entries {
+            let id = e.commit.id
+            var col = columns.firstIndex(where: { $0 == id })
+            if col == nil {
+                if let free = columns.firstIndex(where: { $0 == nil }) { col = free } else { columns.append(nil); col = columns.count - 1 }
+            }
+            let c = col!
+            // Other columns that also waited for this commit join it here.
+            let joining = columns.indices.filter { $0 != c && columns[$0] == id }
+            var row = ""
+            for i in columns.indices { row += i == c ? "* " : (columns[i] == nil ? "  " : "| ") }
+            let info = [e.commit.id.short, pad(e.agent, 14), pad(e.model, 16), pad(e.tests, 4), e.commit.summary].joined(separator: " ")
+            out.append(row + info)
+            for j in joining { columns[j] = nil }
+            let parents = e.commit.parents
+            columns[c] = parents.first
+            var extra: [Int] = []
+            for p in parents.dropFirst() {
+                if columns.contains(where: { $0 == p }) { continue }
+                if let free = columns.firstIndex(where: { $0 == nil }) { columns[free] = p; extra.append(free) } else { columns.append(p); extra.append(columns.count - 1) }
+            }
+            if !extra.isEmpty || !joining.isEmpty {
+                var link = ""
+                for i in columns.indices {
+                    if i == c { link += "|" } else if extra.contains(i) { link += "\\" } else if joining.contains(i) { link += "/" } else { link += columns[i] == nil ? " " : "|" }
+                    link += " "
+                }
+                out.append(link.trimmingTrailingSpaces())
+            }
+            while let last = columns.last, last == nil { columns.removeLast() }
+        }
+        return out
+    }
+
+    static func dot(_ entries: [LogEntry]) -> String {
+        var s = "digraph anvcs {\n  rankdir=BT;\n  node [shape=box, fontname=\"monospace\"];\n"
+        let ids = Set(entries.map(\.commit.id))
+        for e in entries {
+            let label = "\(e.commit.id.short) \(e.commit.summary.prefix(40))\\n\(e.agent) / \(e.model) / \(e.tests)"
+                .replacingOccurrences(of: "\"", with: "\\\"")
+            let color = e.note?.testsPassed == false ? "red" : (e.note == nil ? "gray" : "black")
+            s += "  \"\(e.commit.id.hex)\" [label=\"\(label)\", color=\(color)];\n"
+            for p in e.commit.parents where ids.contains(p) { s += "  \"\(e.commit.id.hex)\" -> \"\(p.hex)\";\n" }
+        }
+        return s + "}"
+    }
+}
+
+func pad(_ s: String, _ width: Int) -> String {
+    s.count >= width ? String(s.prefix(width)) : s + String(repeating: " ", count: width - s.count)
+}
+
+extension String {
+    func trimmingTrailingSpaces() -> String {
+        var s = self
+        while s.hasSuffix(" ") { s.removeLast() }
+        return s
+    }
+}

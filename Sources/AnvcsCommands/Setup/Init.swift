@@ -1,0 +1,42 @@
+import AnvcsGit
+import AnvcsProvenance
+import ArgumentParser
+import Foundation
+
+/// `git anvcs init`: set a repository up (hooks, config, ai-vcs.config.yaml), or undo it.
+struct Init: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Install ANVCS's hooks and settings in this repository (or remove them with --uninstall).")
+
+    @Flag(help: "Restore every hook and setting that init changed.")
+    var uninstall = false
+
+    @Flag(inversion: .prefixedNo, help: "Add AI-Agent:/AI-Model: trailers to commit messages (default: provenance.trailers).")
+    var trailers: Bool?
+
+    @Flag(name: .shortAndLong, help: "Print nothing but errors.")
+    var quiet = false
+
+    func run() throws {
+        let context = Context()
+        let repository = try context.repository()
+        let setup = try RepositorySetup(repository: repository)
+        let changes: [String]
+        if uninstall {
+            changes = try setup.uninstall()
+            if !quiet { print(changes.isEmpty ? "ANVCS was not installed here; nothing to do." : "Removed ANVCS from \(repository.workingDirectory ?? repository.gitDirectory):") }
+        } else {
+            let settings = context.settings(for: repository)
+            context.reportProblems(settings)
+            let remotes = (try? repository.config().entries(withPrefix: "remote."))?
+                .compactMap { entry -> String? in
+                    let parts = entry.key.split(separator: ".")
+                    return parts.count == 3 && parts[2] == "url" ? String(parts[1]) : nil
+                } ?? []
+            let options = RepositorySetup.Options(trailers: trailers ?? settings.bool("provenance.trailers"), remotes: remotes)
+            changes = try setup.install(templates: try context.hookTemplatesDirectory(), options: options)
+            if !quiet { print(changes.isEmpty ? "ANVCS is already set up here; nothing changed." : "Set up ANVCS in \(repository.workingDirectory ?? ""):") }
+        }
+        if !quiet { for change in changes { print("  \(change)") } }
+    }
+}
