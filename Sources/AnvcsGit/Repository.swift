@@ -36,8 +36,9 @@ public final class Repository {
     }
 
     public var isBare: Bool { git_repository_is_bare(pointer) == 1 }
-    /// True when HEAD's branch has no commit yet.
-    public var isEmpty: Bool { git_repository_is_empty(pointer) == 1 }
+    /// True when HEAD's branch has no commit yet (whatever the branch is called; libgit2's
+    /// own `git_repository_is_empty` only recognises the default branch name).
+    public var isEmpty: Bool { git_repository_head_unborn(pointer) == 1 }
     public var isHeadDetached: Bool { git_repository_head_detached(pointer) == 1 }
     public var isShallow: Bool { git_repository_is_shallow(pointer) == 1 }
 

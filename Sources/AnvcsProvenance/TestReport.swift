@@ -7,6 +7,13 @@ public struct TestSummary: Sendable, Equatable {
     public var passed: Int { max(0, total - failed - errors - skipped) }
     /// All tests that ran passed (and at least one test ran).
     public var allPassed: Bool { failed == 0 && errors == 0 && total > skipped }
+
+    public init(total: Int, failed: Int, errors: Int, skipped: Int) {
+        self.total = total
+        self.failed = failed
+        self.errors = errors
+        self.skipped = skipped
+    }
 }
 
 /// A report that could not be read: which file and why.
