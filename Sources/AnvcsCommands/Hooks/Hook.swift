@@ -25,6 +25,16 @@ struct Hook: ParsableCommand {
 
     func run() throws {
         let context = Context()
+        var hook = self
+        // Be lenient about where --background stands: passthrough capture may have kept it.
+        if let i = hook.arguments.firstIndex(of: "--background") {
+            hook.arguments.remove(at: i)
+            hook.background = true
+        }
+        try hook.runParsed(context)
+    }
+
+    func runParsed(_ context: Context) throws {
         do {
             try dispatch(context)
         } catch {
