@@ -45,3 +45,52 @@ extension Repository {
         return names
     }
 }
+
+extension Repository {
+    /// Every branch, remote-tracking branch and tag with the commit it points at (tags peeled;
+    /// refs that do not point at commits are left out).
+    public func referenceTips(globs: [String] = ["refs/heads/*", "refs/remotes/*", "refs/tags/*"]) throws(GitError) -> [(name: String, commit: ObjectID)] {
+        var out: [(String, ObjectID)] = []
+        for glob in globs {
+            for name in try referenceNames(matching: glob) {
+                if let id = try? resolveCommit(name) { out.append((name, id)) }
+            }
+        }
+        return out
+    }
+
+    /// Creates a commit object (without moving any reference) from a tree and parents.
+    public func createCommit(tree: ObjectID, parents: [ObjectID], message: String, signature: Signature) throws(GitError) -> ObjectID {
+        var treeRaw = tree.raw
+        var treeHandle: OpaquePointer?
+        try check("git_tree_lookup(\(tree.short))", git_tree_lookup(&treeHandle, pointer, &treeRaw))
+        defer { git_tree_free(treeHandle) }
+        var parentHandles: [OpaquePointer?] = []
+        defer { for p in parentHandles { git_commit_free(p) } }
+        for parent in parents {
+            var raw = parent.raw
+            var handle: OpaquePointer?
+            try check("git_commit_lookup(\(parent.short))", git_commit_lookup(&handle, pointer, &raw))
+            parentHandles.append(handle)
+        }
+        var out = git_oid()
+        let rc = signature.withGitSignatureResult { sig in
+            parentHandles.withUnsafeMutableBufferPointer { buf in
+                git_commit_create(&out, pointer, nil, sig, sig, "UTF-8", message, treeHandle, buf.count, buf.baseAddress)
+            }
+        }
+        try check("git_commit_create", rc)
+        return ObjectID(out)
+    }
+}
+
+extension Signature {
+    /// Like `withGitSignature` for bodies that return a libgit2 status code.
+    func withGitSignatureResult(_ body: (UnsafeMutablePointer<git_signature>) -> Int32) -> Int32 {
+        var sig: UnsafeMutablePointer<git_signature>?
+        let rc = git_signature_new(&sig, name, email, time, offsetMinutes)
+        guard rc == 0, let sig else { return rc }
+        defer { git_signature_free(sig) }
+        return body(sig)
+    }
+}

@@ -7,6 +7,12 @@ public struct SQLiteError: Error, CustomStringConvertible, Sendable {
     public let message: String
     public var description: String { "\(call) failed: \(message) (sqlite code \(code))" }
 
+    public init(call: String, code: Int32, message: String) {
+        self.call = call
+        self.code = code
+        self.message = message
+    }
+
     /// True for errors that mean the file is not a usable database (corrupt, truncated, not SQLite).
     public var isCorruption: Bool {
         let primary = code & 0xff
@@ -136,6 +142,9 @@ public final class Statement {
         while try step() { out.append(row(self)) }
         return out
     }
+
+    /// Runs without parameters and collects every row.
+    public func rows<T>(_ row: (Statement) -> T) throws(SQLiteError) -> [T] { try rows([], row) }
 
     public func int(_ column: Int32) -> Int64 { sqlite3_column_int64(handle, column) }
     public func double(_ column: Int32) -> Double { sqlite3_column_double(handle, column) }

@@ -9,7 +9,7 @@ struct RevisionOptions: ParsableArguments {
     var revisions: [String] = []
     @Flag(help: "Start from every branch, remote-tracking branch and tag.")
     var all = false
-    @Option(name: .shortAndLong, help: "Show at most this many commits.")
+    @Option(name: [.customShort("n"), .long], help: "Show at most this many commits.")
     var maxCount: Int?
 
     func resolve(in repository: Repository) throws -> (include: [ObjectID], exclude: [ObjectID]) {
@@ -49,51 +49,72 @@ struct RevisionOptions: ParsableArguments {
 
 /// One commit with its provenance, as `log` and `graph` list them.
 struct LogEntry {
-    let commit: AnvcsGit.Commit
-    let note: ProvenanceNote?
-
-    var agent: String { note?.agentID ?? "-" }
-    var model: String { note?.model ?? "-" }
-    var tests: String { note?.testsPassed.map { $0 ? "pass" : "fail" } ?? "-" }
+    let commit: IndexedCommit
+    var id: String { commit.id }
+    var short: String { String(commit.id.prefix(7)) }
+    var agent: String { commit.agent ?? "-" }
+    var model: String { commit.model ?? "-" }
+    var tests: String { commit.testsPassed.map { $0 ? "pass" : "fail" } ?? "-" }
 
     var jsonNode: JSONValue {
         var o = JSONObject()
-        o["id"] = .string(commit.id.hex)
-        o["parents"] = .array(commit.parents.map { .string($0.hex) })
-        o["author"] = .string(commit.author.name)
-        o["date"] = .string(Timestamp.rfc3339(commit.author.time))
+        o["id"] = .string(commit.id)
+        o["parents"] = .array(commit.parents.map { .string($0) })
+        o["author"] = .string(commit.author)
+        o["date"] = .string(Timestamp.rfc3339(commit.time))
         o["summary"] = .string(commit.summary)
-        o["agent_id"] = note?.agentID.map(JSONValue.string) ?? .null
-        o["model"] = note?.model.map(JSONValue.string) ?? .null
-        o["tests_passed"] = note?.testsPassed.map(JSONValue.bool) ?? .null
-        o["provenance"] = note.map { .object($0.json) } ?? .null
+        o["agent_id"] = commit.agent.map(JSONValue.string) ?? .null
+        o["model"] = commit.model.map(JSONValue.string) ?? .null
+        o["tests_passed"] = commit.testsPassed.map(JSONValue.bool) ?? .null
+        o["provenance"] = commit.note.flatMap { try? ProvenanceNote.parse($0) }.map { .object($0.json) } ?? .null
         return .object(o)
     }
 }
 
+/// The filter flags shared by `log` and `graph`.
+struct FilterOptions: ParsableArguments {
+    @Option(name: .customLong("filter"), help: "KIND:VALUE terms (agent, model, tests, path, author); repeat to combine.")
+    var filters: [String] = []
+    @Option(help: "Only commits newer than this (2w, '3 days ago', 2026-11-01).")
+    var since: String?
+    @Option(help: "Only commits older than this.")
+    var until: String?
+
+    func filter(now: Int64) throws -> LogFilter {
+        var f = LogFilter()
+        for expression in filters {
+            do { try f.add(expression: expression) } catch { throw Failure(error.description, exitCode: 2) }
+        }
+        if let since {
+            guard let t = DateExpression.parse(since, now: now) else { throw Failure("--since '\(since)' is not a date (try 2w, '3 days ago' or 2026-11-01)", exitCode: 2) }
+            f.since = t
+        }
+        if let until {
+            guard let t = DateExpression.parse(until, now: now) else { throw Failure("--until '\(until)' is not a date (try 2w, '3 days ago' or 2026-11-01)", exitCode: 2) }
+            f.until = t
+        }
+        return f
+    }
+}
+
 enum LogLoader {
-    static func load(_ options: RevisionOptions, context: Context) throws -> [LogEntry] {
+    static func load(_ options: RevisionOptions, filters: FilterOptions, context: Context) throws -> [LogEntry] {
         let repository = try context.repository()
+        let filter = try filters.filter(now: context.now)
         let (include, exclude) = try options.resolve(in: repository)
         let store = ProvenanceStore(repository: repository)
         context.settlePending(store)
-        var entries: [LogEntry] = []
-        try repository.walk(include: include, exclude: exclude, order: .topological) { id in
-            let commit = try repository.commit(id)
-            var note: ProvenanceNote?
-            if case .note(let n) = try store.lookup(id) { note = n }
-            entries.append(LogEntry(commit: commit, note: note))
-            return options.maxCount.map { entries.count < $0 } ?? true
-        }
-        return entries
+        let index = try ProvenanceIndex(repository: repository, stateDirectory: store.stateDirectory)
+        try index.sync()
+        return try index.query(include: include, exclude: exclude, filter: filter, limit: options.maxCount).map(LogEntry.init)
     }
 
     static func json(_ entries: [LogEntry]) -> JSONValue {
-        let ids = Set(entries.map(\.commit.id))
+        let ids = Set(entries.map(\.id))
         var edges: [JSONValue] = []
         for e in entries {
             for p in e.commit.parents where ids.contains(p) {
-                edges.append(.object(JSONObject([("from", .string(e.commit.id.hex)), ("to", .string(p.hex))])))
+                edges.append(.object(JSONObject([("from", .string(e.id)), ("to", .string(p))])))
             }
         }
         return .object(JSONObject([("nodes", .array(entries.map(\.jsonNode))), ("edges", .array(edges))]))
@@ -105,14 +126,15 @@ struct Log: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "List commits with their provenance (agent, model, tests).")
 
     @OptionGroup var revisions: RevisionOptions
+    @OptionGroup var filters: FilterOptions
     @Flag(help: "Print nodes and edges as JSON.")
     var json = false
 
     func run() throws {
-        let entries = try LogLoader.load(revisions, context: Context())
+        let entries = try LogLoader.load(revisions, filters: filters, context: Context())
         if json { print(LogLoader.json(entries).serialized(pretty: true)); return }
         for e in entries {
-            print([e.commit.id.short, pad(e.agent, 16), pad(e.model, 18), pad(e.tests, 4), e.commit.summary].joined(separator: "  "))
+            print([e.short, pad(e.agent, 16), pad(e.model, 18), pad(e.tests, 4), e.commit.summary].joined(separator: "  "))
         }
     }
 }
@@ -122,13 +144,14 @@ struct Graph: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Draw the commit graph with provenance.")
 
     @OptionGroup var revisions: RevisionOptions
+    @OptionGroup var filters: FilterOptions
     @Flag(help: "Print nodes and edges as JSON.")
     var json = false
     @Flag(help: "Print Graphviz dot.")
     var dot = false
 
     func run() throws {
-        let entries = try LogLoader.load(revisions, context: Context())
+        let entries = try LogLoader.load(revisions, filters: filters, context: Context())
         if json { print(LogLoader.json(entries).serialized(pretty: true)); return }
         if dot { print(GraphDrawing.dot(entries)); return }
         for line in GraphDrawing.lines(entries) { print(line) }
@@ -139,10 +162,10 @@ enum GraphDrawing {
     /// Lanes like `git log --graph`: each column waits for one commit; a commit takes the first
     /// column waiting for it, merges add columns for their extra parents.
     static func lines(_ entries: [LogEntry]) -> [String] {
-        var columns: [ObjectID?] = []
+        var columns: [String?] = []
         var out: [String] = []
         for e in entries {
-            let id = e.commit.id
+            let id = e.id
             var col = columns.firstIndex(where: { $0 == id })
             if col == nil {
                 if let free = columns.firstIndex(where: { $0 == nil }) { col = free } else { columns.append(nil); col = columns.count - 1 }
@@ -152,7 +175,7 @@ enum GraphDrawing {
             let joining = columns.indices.filter { $0 != c && columns[$0] == id }
             var row = ""
             for i in columns.indices { row += i == c ? "* " : (columns[i] == nil ? "  " : "| ") }
-            let info = [e.commit.id.short, pad(e.agent, 14), pad(e.model, 16), pad(e.tests, 4), e.commit.summary].joined(separator: " ")
+            let info = [e.short, pad(e.agent, 14), pad(e.model, 16), pad(e.tests, 4), e.commit.summary].joined(separator: " ")
             out.append(row + info)
             for j in joining { columns[j] = nil }
             let parents = e.commit.parents
@@ -177,13 +200,13 @@ enum GraphDrawing {
 
     static func dot(_ entries: [LogEntry]) -> String {
         var s = "digraph anvcs {\n  rankdir=BT;\n  node [shape=box, fontname=\"monospace\"];\n"
-        let ids = Set(entries.map(\.commit.id))
+        let ids = Set(entries.map(\.id))
         for e in entries {
-            let label = "\(e.commit.id.short) \(e.commit.summary.prefix(40))\\n\(e.agent) / \(e.model) / \(e.tests)"
+            let label = "\(e.short) \(e.commit.summary.prefix(40))\\n\(e.agent) / \(e.model) / \(e.tests)"
                 .replacingOccurrences(of: "\"", with: "\\\"")
-            let color = e.note?.testsPassed == false ? "red" : (e.note == nil ? "gray" : "black")
-            s += "  \"\(e.commit.id.hex)\" [label=\"\(label)\", color=\(color)];\n"
-            for p in e.commit.parents where ids.contains(p) { s += "  \"\(e.commit.id.hex)\" -> \"\(p.hex)\";\n" }
+            let color = e.commit.testsPassed == false ? "red" : (e.commit.note == nil ? "gray" : "black")
+            s += "  \"\(e.id)\" [label=\"\(label)\", color=\(color)];\n"
+            for p in e.commit.parents where ids.contains(p) { s += "  \"\(e.id)\" -> \"\(p)\";\n" }
         }
         return s + "}"
     }

@@ -1,0 +1,19 @@
+import AnvcsProvenance
+import ArgumentParser
+import Foundation
+
+/// `git anvcs reindex`: rebuild the local provenance index from git.
+struct Reindex: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Rebuild the local provenance index (.git/anvcs/index.sqlite) from git.")
+
+    func run() throws {
+        let context = Context()
+        let repository = try context.repository()
+        let store = ProvenanceStore(repository: repository)
+        context.settlePending(store)
+        let start = Date()
+        let index = try ProvenanceIndex(repository: repository, stateDirectory: store.stateDirectory)
+        let report = try index.rebuild()
+        Terminal.note(String(format: "indexed %d commits and %d notes in %.0f ms", report.commitsAdded, report.notesChanged, Date().timeIntervalSince(start) * 1000))
+    }
+}
