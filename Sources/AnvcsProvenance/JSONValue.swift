@@ -7,6 +7,9 @@ public enum JSONValue: Sendable, Equatable {
     case string(String)
     case array([JSONValue])
     case object(JSONObject)
+    /// Text that is already valid JSON (a stored note), spliced into output as it is.
+    /// Parsing never produces it; it exists so large outputs need not re-parse what they copy.
+    case raw(String)
 
     public var stringValue: String? { if case .string(let s) = self { return s }; return nil }
     public var boolValue: Bool? { if case .bool(let b) = self { return b }; return nil }
@@ -88,6 +91,7 @@ extension JSONValue {
         case .number(let n):
             if n.isFinite, n == n.rounded(), abs(n) < 1e15 { out += String(Int64(n)) } else if n.isFinite { out += "\(n)" } else { out += "null" }
         case .string(let s): JSONValue.writeString(s, to: &out)
+        case .raw(let text): out += text
         case .array(let items):
             if items.isEmpty { out += "[]"; return }
             out += "["
@@ -114,6 +118,13 @@ extension JSONValue {
     }
 
     static func writeString(_ s: String, to out: inout String) {
+        // Fast path: most strings need no escaping and are copied whole.
+        if !s.utf8.contains(where: { $0 < 0x20 || $0 == 0x22 || $0 == 0x5c }) {
+            out += "\""
+            out += s
+            out += "\""
+            return
+        }
         out += "\""
         for scalar in s.unicodeScalars {
             switch scalar {

@@ -23,7 +23,7 @@ public struct IndexedCommit: Sendable {
 /// ref incrementally (only commits not reachable from the tips it saw last time, only notes whose
 /// blob changed), and a missing, corrupt or outdated file is simply rebuilt.
 public final class ProvenanceIndex {
-    static let schemaVersion = "1"
+    static let schemaVersion = "3"
     public let path: String
     let repository: Repository
     let notesRef: String
@@ -41,7 +41,7 @@ public final class ProvenanceIndex {
     static func open(_ path: String) throws -> Database {
         do {
             let db = try Database(path: path)
-            try db.execute("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;")
+            try db.execute("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA mmap_size=268435456;")
             try createSchema(db)
             let version = try db.prepare("SELECT value FROM state WHERE key='schema'").rows { $0.text(0) }.first ?? nil
             if version != schemaVersion { throw SQLiteError(call: "schema", code: 11, message: "index schema \(version ?? "none")") }
@@ -49,7 +49,7 @@ public final class ProvenanceIndex {
         } catch let error as SQLiteError where error.isCorruption || error.call == "schema" {
             for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) }
             let db = try Database(path: path)
-            try db.execute("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;")
+            try db.execute("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA mmap_size=268435456;")
             try createSchema(db)
             return db
         }
@@ -57,10 +57,12 @@ public final class ProvenanceIndex {
 
     static func createSchema(_ db: Database) throws {
         try db.execute("""
-            CREATE TABLE IF NOT EXISTS commits(id TEXT PRIMARY KEY, parents TEXT NOT NULL, author TEXT NOT NULL,
-                email TEXT NOT NULL, time INTEGER NOT NULL, summary TEXT NOT NULL);
+            CREATE TABLE IF NOT EXISTS commits(seq INTEGER PRIMARY KEY, id TEXT UNIQUE NOT NULL, parents TEXT NOT NULL,
+                author TEXT NOT NULL, email TEXT NOT NULL, time INTEGER NOT NULL, summary TEXT NOT NULL);
+            -- The graph alone, narrow, so a query reads a few hundred kilobytes for 20,000 commits.
+            CREATE TABLE IF NOT EXISTS graph(seq INTEGER PRIMARY KEY, pseq BLOB NOT NULL, time INTEGER NOT NULL);
             CREATE TABLE IF NOT EXISTS notes(id TEXT PRIMARY KEY, blob TEXT NOT NULL, agent TEXT, model TEXT,
-                tests INTEGER, json TEXT NOT NULL);
+                tests INTEGER, valid INTEGER NOT NULL, json TEXT NOT NULL);
             CREATE INDEX IF NOT EXISTS notes_agent ON notes(agent);
             CREATE INDEX IF NOT EXISTS notes_model ON notes(model);
             CREATE TABLE IF NOT EXISTS paths(id TEXT NOT NULL, path TEXT NOT NULL);
@@ -75,7 +77,7 @@ public final class ProvenanceIndex {
     /// Deletes everything and indexes again from scratch (`git anvcs reindex`).
     public func rebuild() throws -> SyncReport {
         db = try ProvenanceIndex.open(path)
-        try db.execute("DELETE FROM commits; DELETE FROM notes; DELETE FROM paths; DELETE FROM paths_done; DELETE FROM tips; DELETE FROM state WHERE key != 'schema';")
+        try db.execute("DELETE FROM commits; DELETE FROM graph; DELETE FROM notes; DELETE FROM paths; DELETE FROM paths_done; DELETE FROM tips; DELETE FROM state WHERE key != 'schema';")
         return try sync()
     }
 
@@ -122,6 +124,7 @@ public final class ProvenanceIndex {
                     report.commitsAdded += 1
                     return true
                 }
+                try resolveParentSequences()
                 try db.execute("DELETE FROM tips")
                 let tip = try db.prepare("INSERT OR REPLACE INTO tips(name, id) VALUES (?, ?)")
                 for t in tips { try tip.run([.text(t.name), .text(t.commit.hex)]) }
@@ -134,12 +137,29 @@ public final class ProvenanceIndex {
         return report
     }
 
+    /// Parents as sequence numbers (a blob of Int64s), so queries walk the graph on integers.
+    /// Parents missing from the index (a shallow clone's boundary) are left out.
+    func resolveParentSequences() throws {
+        let pending = try db.prepare("SELECT c.seq, c.parents, c.time FROM commits c LEFT JOIN graph g ON g.seq = c.seq WHERE g.seq IS NULL")
+            .rows { ($0.int(0), $0.text(1) ?? "", $0.int(2)) }
+        let lookup = try db.prepare("SELECT seq FROM commits WHERE id = ?")
+        let update = try db.prepare("INSERT INTO graph(seq, pseq, time) VALUES (?, ?, ?)")
+        for (seq, parents, time) in pending {
+            var bytes: [UInt8] = []
+            for p in parents.split(separator: " ") {
+                guard let s = try lookup.rows([.text(String(p))], { $0.int(0) }).first else { continue }
+                withUnsafeBytes(of: s.littleEndian) { bytes.append(contentsOf: $0) }
+            }
+            try update.run([.integer(seq), .blob(bytes), .integer(time)])
+        }
+    }
+
     /// Re-reads only the notes whose blob differs from what the index holds.
     func syncNotes() throws -> Int {
         let entries = try repository.noteEntries(ref: notesRef)
         var stored: [String: String] = [:]
         for row in try db.prepare("SELECT id, blob FROM notes").rows({ ($0.text(0) ?? "", $0.text(1) ?? "") }) { stored[row.0] = row.1 }
-        let upsert = try db.prepare("INSERT OR REPLACE INTO notes(id, blob, agent, model, tests, json) VALUES (?,?,?,?,?,?)")
+        let upsert = try db.prepare("INSERT OR REPLACE INTO notes(id, blob, agent, model, tests, valid, json) VALUES (?,?,?,?,?,?,?)")
         var changed = 0
         var present = Set<String>()
         for entry in entries {
@@ -150,7 +170,8 @@ public final class ProvenanceIndex {
             let note = try? ProvenanceNote.parse(text)
             try upsert.run([.text(id), .text(entry.blob.hex), note?.agentID.map(SQLiteValue.text) ?? .null,
                             note?.model.map(SQLiteValue.text) ?? .null,
-                            note?.testsPassed.map { .integer($0 ? 1 : 0) } ?? .null, .text(text)])
+                            note?.testsPassed.map { .integer($0 ? 1 : 0) } ?? .null, .integer(note == nil ? 0 : 1),
+                            .text(note.map { JSONValue.object($0.json).serialized() } ?? text)])
             changed += 1
         }
         let delete = try db.prepare("DELETE FROM notes WHERE id = ?")
@@ -159,47 +180,73 @@ public final class ProvenanceIndex {
     }
 
     /// Commits reachable from `include` and not from `exclude`, newest first (topologically),
-    /// that pass `filter`. Reachability is computed from the parents the index holds.
+    /// that pass `filter`. Reachability is computed on the integer graph the index holds.
     public func query(include: [ObjectID], exclude: [ObjectID], filter: LogFilter, limit: Int? = nil) throws -> [IndexedCommit] {
-        let rows = try db.prepare("SELECT id, parents, time FROM commits").rows([]) { ($0.text(0) ?? "", $0.text(1) ?? "", $0.int(2)) }
-        var parents: [String: [String]] = [:]
-        var times: [String: Int64] = [:]
-        parents.reserveCapacity(rows.count)
-        for (id, p, t) in rows {
-            parents[id] = p.isEmpty ? [] : p.split(separator: " ").map(String.init)
-            times[id] = t
+        let (parents, times) = try loadGraph()
+        let seqOf = try db.prepare("SELECT seq FROM commits WHERE id = ?")
+        func seqs(_ ids: [ObjectID]) throws -> [Int32] {
+            try ids.compactMap { try seqOf.rows([.text($0.hex)], { Int32($0.int(0)) }).first }
         }
-        let order = GraphOrder.topological(from: include.map(\.hex), excluding: exclude.map(\.hex), parents: parents, times: times)
+        let order = GraphOrder.topological(from: try seqs(include), excluding: try seqs(exclude), parents: parents, times: times)
 
         // Candidates from SQL when the filter names an agent or a model (the selective case).
-        var candidates: Set<String>?
         var conditions: [String] = [], arguments: [SQLiteValue] = []
-        if !filter.values(.agent).isEmpty {
-            conditions.append("(" + filter.values(.agent).map { _ in "agent GLOB ?" }.joined(separator: " OR ") + ")")
-            arguments += filter.values(.agent).map { .text($0) }
+        for (kind, column) in [(LogFilter.Kind.agent, "agent"), (.model, "model")] where !filter.values(kind).isEmpty {
+            conditions.append("(" + filter.values(kind).map { _ in "n.\(column) GLOB ?" }.joined(separator: " OR ") + ")")
+            arguments += filter.values(kind).map { .text($0) }
         }
-        if !filter.values(.model).isEmpty {
-            conditions.append("(" + filter.values(.model).map { _ in "model GLOB ?" }.joined(separator: " OR ") + ")")
-            arguments += filter.values(.model).map { .text($0) }
+        let select = "SELECT c.seq, c.id, c.parents, c.author, c.email, c.time, c.summary, n.agent, n.model, n.tests, n.valid, n.json FROM commits c LEFT JOIN notes n ON n.id = c.id"
+        var rows: [Int32: IndexedCommit] = [:]
+        let read: (Statement) -> (Int32, IndexedCommit) = { s in
+            (Int32(s.int(0)), IndexedCommit(
+                id: s.text(1) ?? "", parents: (s.text(2) ?? "").split(separator: " ").map(String.init), author: s.text(3) ?? "",
+                email: s.text(4) ?? "", time: s.int(5), summary: s.text(6) ?? "", agent: s.text(7), model: s.text(8),
+                testsPassed: s.isNull(9) ? nil : s.int(9) != 0, note: s.int(10) == 1 ? s.text(11) : nil))
         }
+        // Selective filters fetch their few rows at once; otherwise rows are read in order, as
+        // needed, so `log -n 10` reads ten.
+        let one = try db.prepare(select + " WHERE c.seq = ?")
         if !conditions.isEmpty {
-            candidates = Set(try db.prepare("SELECT id FROM notes WHERE " + conditions.joined(separator: " AND ")).rows(arguments) { $0.text(0) ?? "" })
+            for (seq, c) in try db.prepare(select + " WHERE " + conditions.joined(separator: " AND ")).rows(arguments, read) { rows[seq] = c }
         }
-        let commitRow = try db.prepare("SELECT c.parents, c.author, c.email, c.time, c.summary, n.agent, n.model, n.tests, n.json FROM commits c LEFT JOIN notes n ON n.id = c.id WHERE c.id = ?")
         var out: [IndexedCommit] = []
-        for id in order {
-            if let candidates, !candidates.contains(id) { continue }
-            guard let c = try commitRow.rows([.text(id)], { s in
-                IndexedCommit(id: id, parents: (s.text(0) ?? "").split(separator: " ").map(String.init), author: s.text(1) ?? "",
-                              email: s.text(2) ?? "", time: s.int(3), summary: s.text(4) ?? "", agent: s.text(5), model: s.text(6),
-                              testsPassed: s.isNull(7) ? nil : s.int(7) != 0, note: s.text(8))
-            }).first else { continue }
+        for seq in order {
+            let row = conditions.isEmpty ? try one.rows([.integer(Int64(seq))], read).first?.1 : rows[seq]
+            guard let c = row else { continue }
             guard filter.matches(agent: c.agent, model: c.model, testsPassed: c.testsPassed, author: c.author + " <" + c.email + ">", time: c.time) else { continue }
-            if !filter.values(.path).isEmpty, !filter.matches(paths: try changedPaths(id)) { continue }
+            if !filter.values(.path).isEmpty, !filter.matches(paths: try changedPaths(c.id)) { continue }
             out.append(c)
             if let limit, out.count >= limit { break }
         }
         return out
+    }
+
+    /// The whole graph (parents and times by sequence number), kept as one packed blob in
+    /// `state` and rebuilt from the `graph` table when commits were added since.
+    func loadGraph() throws -> (parents: [[Int32]], times: [Int64]) {
+        let count = try db.prepare("SELECT count(*) FROM graph").rows { $0.int(0) }.first ?? 0
+        let cached = try db.prepare("SELECT value FROM state WHERE key = 'graph_blob'")
+        try cached.bind([])
+        if try cached.step() {
+            let decoded = cached.withBlob(0) { GraphBlob.decode($0) }
+            if let decoded, decoded.count == Int(count) { return (decoded.parents, decoded.times) }
+        }
+        var parents: [[Int32]] = [[]], times: [Int64] = [0]
+        var count2 = 0
+        let all = try db.prepare("SELECT seq, pseq, time FROM graph ORDER BY seq")
+        try all.bind([])
+        while try all.step() {
+            let seq = Int(all.int(0))
+            while parents.count <= seq { parents.append([]); times.append(0) }
+            times[seq] = all.int(2)
+            parents[seq] = all.withBlob(1) { raw in
+                (0..<raw.count / 8).map { Int32(truncatingIfNeeded: raw.loadUnaligned(fromByteOffset: $0 * 8, as: Int64.self)) }
+            }
+            count2 += 1
+        }
+        try db.prepare("INSERT OR REPLACE INTO state(key, value) VALUES ('graph_blob', ?)")
+            .run([.blob(GraphBlob.encode(parents: parents, times: times, count: count2))])
+        return (parents, times)
     }
 
     /// Changed paths of a commit against its first parent, computed once and cached.
@@ -220,37 +267,80 @@ public final class ProvenanceIndex {
 }
 
 /// Topological order like `git log --topo-order`: children before parents, newer first among
-/// what is ready.
+/// what is ready. Works on sequence numbers so 20,000 commits take a few milliseconds.
 enum GraphOrder {
-    static func topological(from include: [String], excluding exclude: [String], parents: [String: [String]], times: [String: Int64]) -> [String] {
-        // Commits reachable from the excluded tips are hidden.
-        var hidden = Set<String>()
+    static func topological(from include: [Int32], excluding exclude: [Int32], parents: [[Int32]], times: [Int64]) -> [Int32] {
+        let n = parents.count
+        var hidden = [Bool](repeating: false, count: n)
         var stack = exclude
         while let id = stack.popLast() {
-            guard hidden.insert(id).inserted else { continue }
-            stack.append(contentsOf: parents[id] ?? [])
+            guard Int(id) < n, !hidden[Int(id)] else { continue }
+            hidden[Int(id)] = true
+            stack.append(contentsOf: parents[Int(id)])
         }
-        var reachable = Set<String>()
-        stack = include.filter { !hidden.contains($0) }
+        var reachable = [Bool](repeating: false, count: n)
+        var members: [Int32] = []
+        stack = include
         while let id = stack.popLast() {
-            guard !hidden.contains(id), reachable.insert(id).inserted else { continue }
-            stack.append(contentsOf: parents[id] ?? [])
+            guard Int(id) < n, !hidden[Int(id)], !reachable[Int(id)] else { continue }
+            reachable[Int(id)] = true
+            members.append(id)
+            stack.append(contentsOf: parents[Int(id)])
         }
-        var children = [String: Int]()
-        for id in reachable { for p in parents[id] ?? [] where reachable.contains(p) { children[p, default: 0] += 1 } }
-        // Ready commits in a max-heap by time (ties by id for determinism).
-        var heap = Heap<(Int64, String)>(areInIncreasingOrder: { $0.0 != $1.0 ? $0.0 < $1.0 : $0.1 < $1.1 })
-        for id in reachable where children[id, default: 0] == 0 { heap.push((times[id] ?? 0, id)) }
-        var out: [String] = []
-        out.reserveCapacity(reachable.count)
+        var children = [Int32](repeating: 0, count: n)
+        for id in members { for p in parents[Int(id)] where reachable[Int(p)] { children[Int(p)] += 1 } }
+        var heap = Heap<(Int64, Int32)>(areInIncreasingOrder: { $0.0 != $1.0 ? $0.0 < $1.0 : $0.1 < $1.1 })
+        for id in members where children[Int(id)] == 0 { heap.push((times[Int(id)], id)) }
+        var out: [Int32] = []
+        out.reserveCapacity(members.count)
         while let (_, id) = heap.pop() {
             out.append(id)
-            for p in parents[id] ?? [] where reachable.contains(p) {
-                children[p]! -= 1
-                if children[p] == 0 { heap.push((times[p] ?? 0, p)) }
+            for p in parents[Int(id)] where reachable[Int(p)] {
+                children[Int(p)] -= 1
+                if children[Int(p)] == 0 { heap.push((times[Int(p)], p)) }
             }
         }
         return out
+    }
+}
+
+/// The packed graph: `count`, `slots`, then per slot its time (Int64), parent count (Int32)
+/// and parents (Int32 each), little-endian.
+enum GraphBlob {
+    static func encode(parents: [[Int32]], times: [Int64], count: Int) -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(16 + parents.count * 16)
+        func put<T: FixedWidthInteger>(_ v: T) { withUnsafeBytes(of: v.littleEndian) { out.append(contentsOf: $0) } }
+        put(Int64(count))
+        put(Int64(parents.count))
+        for i in parents.indices {
+            put(times[i])
+            put(Int32(parents[i].count))
+            for p in parents[i] { put(p) }
+        }
+        return out
+    }
+
+    static func decode(_ raw: UnsafeRawBufferPointer) -> (parents: [[Int32]], times: [Int64], count: Int)? {
+        var at = 0
+        func get<T: FixedWidthInteger>(_: T.Type) -> T? {
+            guard at + MemoryLayout<T>.size <= raw.count else { return nil }
+            defer { at += MemoryLayout<T>.size }
+            return T(littleEndian: raw.loadUnaligned(fromByteOffset: at, as: T.self))
+        }
+        guard let count = get(Int64.self), let slots = get(Int64.self), slots >= 0, slots < 1 << 31 else { return nil }
+        var parents = [[Int32]](), times = [Int64]()
+        parents.reserveCapacity(Int(slots))
+        times.reserveCapacity(Int(slots))
+        for _ in 0..<slots {
+            guard let t = get(Int64.self), let n = get(Int32.self), n >= 0 else { return nil }
+            var ps: [Int32] = []
+            ps.reserveCapacity(Int(n))
+            for _ in 0..<n { guard let p = get(Int32.self), p >= 0, Int64(p) < slots else { return nil }; ps.append(p) }
+            times.append(t)
+            parents.append(ps)
+        }
+        return (parents, times, Int(count))
     }
 }
 

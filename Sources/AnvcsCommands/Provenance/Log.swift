@@ -66,7 +66,8 @@ struct LogEntry {
         o["agent_id"] = commit.agent.map(JSONValue.string) ?? .null
         o["model"] = commit.model.map(JSONValue.string) ?? .null
         o["tests_passed"] = commit.testsPassed.map(JSONValue.bool) ?? .null
-        o["provenance"] = commit.note.flatMap { try? ProvenanceNote.parse($0) }.map { .object($0.json) } ?? .null
+        // The index stores each valid note as compact JSON: spliced as it is, not re-parsed.
+        o["provenance"] = commit.note.map(JSONValue.raw) ?? .null
         return .object(o)
     }
 }
@@ -103,10 +104,16 @@ enum LogLoader {
         let filter = try filters.filter(now: context.now)
         let (include, exclude) = try options.resolve(in: repository)
         let store = ProvenanceStore(repository: repository)
+        let trace = Trace(enabled: context.environment["ANVCS_TRACE"] != nil)
         context.settlePending(store)
+        trace.mark("settle pending captures")
         let index = try ProvenanceIndex(repository: repository, stateDirectory: store.stateDirectory)
+        trace.mark("open index")
         try index.sync()
-        return try index.query(include: include, exclude: exclude, filter: filter, limit: options.maxCount).map(LogEntry.init)
+        trace.mark("sync index")
+        let result = try index.query(include: include, exclude: exclude, filter: filter, limit: options.maxCount).map(LogEntry.init)
+        trace.mark("query")
+        return result
     }
 
     static func json(_ entries: [LogEntry]) -> JSONValue {
@@ -132,7 +139,7 @@ struct Log: ParsableCommand {
 
     func run() throws {
         let entries = try LogLoader.load(revisions, filters: filters, context: Context())
-        if json { print(LogLoader.json(entries).serialized(pretty: true)); return }
+        if json { print(LogLoader.json(entries).serialized()); return }
         for e in entries {
             print([e.short, pad(e.agent, 16), pad(e.model, 18), pad(e.tests, 4), e.commit.summary].joined(separator: "  "))
         }
@@ -152,7 +159,7 @@ struct Graph: ParsableCommand {
 
     func run() throws {
         let entries = try LogLoader.load(revisions, filters: filters, context: Context())
-        if json { print(LogLoader.json(entries).serialized(pretty: true)); return }
+        if json { print(LogLoader.json(entries).serialized()); return }
         if dot { print(GraphDrawing.dot(entries)); return }
         for line in GraphDrawing.lines(entries) { print(line) }
     }
