@@ -95,6 +95,32 @@ extension Repository {
         }
     }
 
+    /// Builds notes commits on top of `base` (a notes commit, or nil for none) that set each
+    /// object's note, without moving any reference. Returns the last commit, or nil when
+    /// `changes` is empty.
+    public func buildNotes(base: ObjectID?, changes: [(object: ObjectID, text: String)], signature: Signature) throws(GitError) -> ObjectID? {
+        guard !changes.isEmpty else { return nil }
+        var parent: OpaquePointer?
+        if var raw = base?.raw {
+            try check("git_commit_lookup(notes)", git_commit_lookup(&parent, pointer, &raw))
+        }
+        defer { git_commit_free(parent) }
+        var head: ObjectID?
+        try signature.withGitSignature { (sig) throws(GitError) in
+            for change in changes {
+                var raw = change.object.raw
+                var newCommit = git_oid(), blob = git_oid()
+                try check("git_note_commit_create(\(change.object.short))",
+                          git_note_commit_create(&newCommit, &blob, pointer, parent, sig, sig, &raw, change.text, 1))
+                git_commit_free(parent)
+                parent = nil
+                try check("git_commit_lookup(notes)", git_commit_lookup(&parent, pointer, &newCommit))
+                head = ObjectID(newCommit)
+            }
+        }
+        return head
+    }
+
     /// Removes the note of `object` under `ref` (compare-and-swap, like `updateNotes`).
     public func removeNote(for object: ObjectID, ref: String, signature: Signature) throws(GitError) {
         while true {

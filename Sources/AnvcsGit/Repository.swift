@@ -120,3 +120,15 @@ public final class Repository {
         return rc == 1
     }
 }
+
+extension Repository {
+    /// The best common ancestor of two commits, or nil when they share none.
+    public func mergeBase(_ a: ObjectID, _ b: ObjectID) throws(GitError) -> ObjectID? {
+        var out = git_oid()
+        var x = a.raw, y = b.raw
+        let rc = git_merge_base(&out, pointer, &x, &y)
+        if rc == GIT_ENOTFOUND.rawValue { return nil }
+        try check("git_merge_base", rc)
+        return ObjectID(out)
+    }
+}

@@ -184,6 +184,20 @@ public struct RepositorySetup {
         return changes
     }
 
+    /// Makes a plain `git fetch <remote>` bring the remote's notes into
+    /// `refs/notes/anvcs-remotes/<remote>` (for remotes added after `init`). Recorded like
+    /// every other change, so `--uninstall` removes it. Does nothing where ANVCS is not set up.
+    public func ensureNotesFetch(remote: String) throws {
+        guard var record = loadRecord() else { return }
+        let key = "remote.\(remote).fetch"
+        let value = "+\(ProvenanceNote.notesRef):refs/notes/anvcs-remotes/\(remote)"
+        let config = try repository.config(level: .local)
+        guard try config.string("remote.\(remote).url") != nil, !(try config.strings(key)).contains(value) else { return }
+        try config.add(key, value)
+        record.added[key, default: []].append(value)
+        try AtomicFile.write(record.json.serialized(pretty: true) + "\n", to: recordPath)
+    }
+
     // MARK: uninstall
 
     /// Removes ANVCS's hooks (restoring the ones it moved aside) and restores every setting

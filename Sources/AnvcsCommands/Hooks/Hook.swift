@@ -20,6 +20,9 @@ struct Hook: ParsableCommand {
     @Flag(help: "Running detached from git (post-commit): report problems only to the hook log.")
     var background = false
 
+    @Option(help: "post-commit during a cherry-pick: the commit that was picked.")
+    var pickedFrom: String?
+
     @Argument(parsing: .captureForPassthrough, help: "The hook's own arguments, as git gave them.")
     var arguments: [String] = []
 
@@ -49,7 +52,8 @@ struct Hook: ParsableCommand {
         case "post-commit": try postCommit(context)
         case "prepare-commit-msg": try prepareCommitMessage(context)
         case "post-rewrite": try postRewrite(context)
-        case "post-checkout", "post-merge", "pre-push": try drainOnly(context)
+        case "post-merge": try postMerge(context)
+        case "post-checkout", "pre-push": try drainOnly(context)
         default: throw Failure("unknown hook '\(name)'")
         }
     }
@@ -64,7 +68,17 @@ struct Hook: ParsableCommand {
         for problem in settings.problems { report("\(problem.description)", context: context) }
         let output = try CaptureRunner.capture(commit: commit, repository: repository, settings: settings, context: context)
         for warning in output.warnings { report(warning, context: context) }
-        try pending.save(output.note, commit: commit.hex)
+        var note = output.note
+        // A cherry-pick carries the original's provenance and points at it.
+        if let picked = pickedFrom.flatMap({ ObjectID(hex: $0) }), picked != commit {
+            if case .note(let original) = try store.lookup(picked) {
+                note = ProvenanceNote(json: NoteMerge.merge(original.json, note.json).merged)
+                note.json["commit_id"] = .string(commit.hex)
+            }
+            note.json["rewritten_from"] = .array([.string(picked.hex)])
+            note.json["rewrite"] = .string("cherry-pick")
+        }
+        try pending.save(note, commit: commit.hex)
         try pending.drain(into: store, now: context.now, wait: 0, mirror: settings.bool("provenance.mirror"))
     }
 
@@ -103,6 +117,19 @@ struct Hook: ParsableCommand {
         let store = ProvenanceStore(repository: repository)
         try PendingCaptures(stateDirectory: store.stateDirectory).drain(into: store, now: context.now)
         _ = try Rewrites.apply(Rewrites.parse(input), kind: kind, store: store, now: context.now)
+    }
+
+    /// `git merge` runs post-merge, not post-commit: a merge commit it just made gets its note here.
+    func postMerge(_ context: Context) throws {
+        try drainOnly(context)
+        let repository = try context.repository()
+        guard let head = try repository.headCommit(), try repository.commit(head).isMerge else { return }
+        let store = ProvenanceStore(repository: repository)
+        guard case .none = try store.lookup(head) else { return }
+        let settings = context.settings(for: repository)
+        let output = try CaptureRunner.capture(commit: head, repository: repository, settings: settings, context: context)
+        for warning in output.warnings { report(warning, context: context) }
+        try store.record([head: output.note], now: context.now, mirror: settings.bool("provenance.mirror"))
     }
 
     /// Hooks with no provenance work of their own yet still settle pending captures, so that

@@ -66,6 +66,14 @@ struct Context {
         } catch {
             Terminal.warning("could not record pending provenance: \(Failure.describe(error))")
         }
+        // Notes a plain `git fetch` brought into refs/notes/anvcs-remotes/* join the local ones.
+        do {
+            for ref in try NotesSync.remoteNotesRefs(store.repository) {
+                _ = try NotesSync.merge(from: ref, into: store, now: now)
+            }
+        } catch {
+            Terminal.warning("could not merge fetched notes: \(Failure.describe(error))")
+        }
     }
 
     /// Warns about settings that could not be used, once per command.
