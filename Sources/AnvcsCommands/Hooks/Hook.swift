@@ -80,6 +80,8 @@ struct Hook: ParsableCommand {
         }
         try pending.save(note, commit: commit.hex)
         try pending.drain(into: store, now: context.now, wait: 0, mirror: settings.bool("provenance.mirror"))
+        // Keep the query index warm while nobody waits for us.
+        if background { try ProvenanceIndex(repository: repository, stateDirectory: store.stateDirectory).sync() }
     }
 
     func prepareCommitMessage(_ context: Context) throws {

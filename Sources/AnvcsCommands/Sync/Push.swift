@@ -58,6 +58,7 @@ struct Fetch: ParsableCommand {
             if case .merged(let added, let merged) = outcome { Terminal.note("notes: \(added) added, \(merged) merged from \(remote)") }
         }
         try SquashDetection.run(context: context, remote: remote, previousTips: before)
+        try ProvenanceIndex(repository: repository, stateDirectory: ProvenanceStore(repository: repository).stateDirectory).sync()
     }
 }
 
