@@ -82,6 +82,9 @@ public struct RepositorySetup {
 
     // MARK: install
 
+    /// Whether trailers were turned on by an earlier `init --trailers`.
+    public var trailersEnabled: Bool { FileManager.default.fileExists(atPath: stateDirectory + "/trailers") }
+
     public struct Options: Sendable {
         public var trailers: Bool
         public var remotes: [String]
@@ -104,6 +107,13 @@ public struct RepositorySetup {
         record.hooksDirectory = hooksDir
         try fm.createDirectory(atPath: hooksDir, withIntermediateDirectories: true)
         for name in RepositorySetup.hookNames {
+            // prepare-commit-msg has work only when trailers are on; anywhere else it would cost
+            // every commit a shell start for nothing (a tenth of `git commit` on its own).
+            if name == "prepare-commit-msg" && !options.trailers {
+                if try removeHook(name, in: hooksDir) { changes.append("removed hook \(hooksDir)/\(name) (trailers are off)") }
+                record.hooks[name] = nil
+                continue
+            }
             let templatePath = templates + "/" + name
             guard let template = fm.contents(atPath: templatePath) else {
                 throw SetupError(reason: "hook template \(templatePath) is missing; reinstall ANVCS (./install.sh)")
@@ -198,6 +208,23 @@ public struct RepositorySetup {
         try AtomicFile.write(record.json.serialized(pretty: true) + "\n", to: recordPath)
     }
 
+    /// Removes ANVCS's hook `name` and puts back the one it had moved aside. True if anything changed.
+    func removeHook(_ name: String, in hooksDir: String) throws -> Bool {
+        let fm = FileManager.default
+        let target = hooksDir + "/" + name
+        let previous = target + ".pre-anvcs"
+        var changed = false
+        if let data = fm.contents(atPath: target), String(decoding: data, as: UTF8.self).contains(RepositorySetup.marker) {
+            try fm.removeItem(atPath: target)
+            changed = true
+        }
+        if fm.fileExists(atPath: previous), !fm.fileExists(atPath: target) {
+            try fm.moveItem(atPath: previous, toPath: target)
+            changed = true
+        }
+        return changed
+    }
+
     // MARK: uninstall
 
     /// Removes ANVCS's hooks (restoring the ones it moved aside) and restores every setting
@@ -208,16 +235,7 @@ public struct RepositorySetup {
         var changes: [String] = []
         let hooksDir = record.hooksDirectory.isEmpty ? try hooksDirectory() : record.hooksDirectory
         for name in RepositorySetup.hookNames {
-            let target = hooksDir + "/" + name
-            let previous = target + ".pre-anvcs"
-            if let data = fm.contents(atPath: target), String(decoding: data, as: UTF8.self).contains(RepositorySetup.marker) {
-                try fm.removeItem(atPath: target)
-                changes.append("removed hook \(target)")
-            }
-            if fm.fileExists(atPath: previous), !fm.fileExists(atPath: target) {
-                try fm.moveItem(atPath: previous, toPath: target)
-                changes.append("restored your \(name) hook")
-            }
+            if try removeHook(name, in: hooksDir) { changes.append("removed hook \(hooksDir)/\(name)") }
         }
         let config = try repository.config(level: .local)
         for (key, values) in record.added {

@@ -33,7 +33,7 @@ struct Init: ParsableCommand {
                     let parts = entry.key.split(separator: ".")
                     return parts.count == 3 && parts[2] == "url" ? String(parts[1]) : nil
                 } ?? []
-            let options = RepositorySetup.Options(trailers: trailers ?? settings.bool("provenance.trailers"), remotes: remotes)
+            let options = RepositorySetup.Options(trailers: trailers ?? (setup.trailersEnabled || settings.bool("provenance.trailers")), remotes: remotes)
             changes = try setup.install(templates: try context.hookTemplatesDirectory(), options: options)
             if !quiet { print(changes.isEmpty ? "ANVCS is already set up here; nothing changed." : "Set up ANVCS in \(repository.workingDirectory ?? ""):") }
         }
