@@ -46,6 +46,10 @@ let package = Package(
             "AnvcsGit", "AnvcsSQLite", "AnvcsConfig",
             .product(name: "Crypto", package: "swift-crypto"),
         ], exclude: ["README.md"], swiftSettings: strict),
+        .target(name: "AnvcsArtifacts", dependencies: [
+            "AnvcsGit", "AnvcsConfig", "AnvcsStorage",
+            .product(name: "Crypto", package: "swift-crypto"),
+        ], exclude: ["README.md"], swiftSettings: strict),
         .target(name: "AnvcsCRDT", exclude: ["README.md"], swiftSettings: strict),
         .target(name: "AnvcsMerge", dependencies: [
             "AnvcsCRDT",
@@ -55,7 +59,7 @@ let package = Package(
 
         // The only module that parses arguments, reads the environment and prints.
         .target(name: "AnvcsCommands", dependencies: [
-            "AnvcsGit", "AnvcsConfig", "AnvcsProvenance", "AnvcsStorage", "AnvcsCRDT", "AnvcsMerge",
+            "AnvcsGit", "AnvcsConfig", "AnvcsProvenance", "AnvcsStorage", "AnvcsArtifacts", "AnvcsCRDT", "AnvcsMerge",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], exclude: ["README.md"], swiftSettings: strict),
         .executableTarget(name: "git-anvcs", dependencies: ["AnvcsCommands"], exclude: ["README.md"], swiftSettings: strict),
@@ -66,6 +70,7 @@ let package = Package(
         .testTarget(name: "AnvcsConfigTests", dependencies: ["AnvcsConfig", "AnvcsTestSupport"], swiftSettings: strict),
         .testTarget(name: "AnvcsProvenanceTests", dependencies: ["AnvcsProvenance", "AnvcsTestSupport"], swiftSettings: strict),
         .testTarget(name: "AnvcsStorageTests", dependencies: ["AnvcsStorage", "AnvcsTestSupport"], swiftSettings: strict),
+        .testTarget(name: "AnvcsArtifactsTests", dependencies: ["AnvcsArtifacts", "AnvcsTestSupport"], swiftSettings: strict),
         .testTarget(name: "AnvcsCRDTTests", dependencies: ["AnvcsCRDT", "AnvcsTestSupport"], swiftSettings: strict),
         .testTarget(name: "AnvcsMergeTests", dependencies: ["AnvcsMerge", "AnvcsTestSupport"], swiftSettings: strict),
         .testTarget(name: "IntegrationTests", dependencies: ["AnvcsTestSupport"], swiftSettings: strict),

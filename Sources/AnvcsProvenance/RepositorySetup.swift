@@ -156,6 +156,11 @@ public struct RepositorySetup {
         try setOnce("notes.rewrite.amend", "true")
         try setOnce("notes.rewrite.rebase", "true")
         try addOnce("notes.displayRef", ProvenanceNote.notesRef)
+        // Artifacts: the long-running filter and a diff driver that shows sha256 and size.
+        try setOnce("filter.anvcs.process", "git anvcs filter-process")
+        try setOnce("filter.anvcs.required", "true")
+        try setOnce("diff.anvcs.textconv", "git anvcs artifact-textconv")
+        try setOnce("diff.anvcs.binary", "true")
         for remote in options.remotes {
             try addOnce("remote.\(remote).fetch", "+\(ProvenanceNote.notesRef):refs/notes/anvcs-remotes/\(remote)")
         }

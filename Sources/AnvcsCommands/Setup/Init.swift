@@ -1,3 +1,4 @@
+import AnvcsArtifacts
 import AnvcsGit
 import AnvcsProvenance
 import ArgumentParser
@@ -35,8 +36,25 @@ struct Init: ParsableCommand {
                 } ?? []
             let options = RepositorySetup.Options(trailers: trailers ?? (setup.trailersEnabled || settings.bool("provenance.trailers")), remotes: remotes)
             changes = try setup.install(templates: try context.hookTemplatesDirectory(), options: options)
+                + syncTrackedPatterns(settings.list("blobs.track"), root: repository.workingDirectory)
             if !quiet { print(changes.isEmpty ? "ANVCS is already set up here; nothing changed." : "Set up ANVCS in \(repository.workingDirectory ?? ""):") }
         }
         if !quiet { for change in changes { print("  \(change)") } }
+    }
+
+    /// `blobs.track` in the config file becomes `.gitattributes` lines (added, never removed here).
+    func syncTrackedPatterns(_ patterns: [String], root: String?) throws -> [String] {
+        guard let root, !patterns.isEmpty else { return [] }
+        var file = GitAttributesFile(path: root + ".gitattributes")
+        var changes: [String] = []
+        for p in patterns {
+            do {
+                if try file.track(p, takeOver: false) { changes.append("tracking \"\(p)\" as artifacts (.gitattributes)") }
+            } catch {
+                Terminal.warning(error.description)
+            }
+        }
+        if !changes.isEmpty { try file.save() }
+        return changes
     }
 }

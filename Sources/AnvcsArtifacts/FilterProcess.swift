@@ -1,0 +1,214 @@
+import Foundation
+
+/// git's long-running filter (gitattributes(5), "Long Running Filter Process"), version 2.
+///
+/// clean: the content streams once through a hash into the cache; git gets the pointer.
+/// A file that already is a pointer passes through; with `keepSmallerThan`, small files stay
+/// in git as they are. smudge: a pointer becomes the cached bytes (verified), after asking
+/// `fetch` to bring missing ones; an artifact that cannot be had leaves the pointer in the work
+/// tree and is reported on stderr, never replaced by something else. Content that is not a
+/// pointer passes through unchanged.
+///
+/// git writes a whole request before reading the reply, so each request is read to its end
+/// before answering (content that must be echoed is spooled to a temporary file, never held
+/// whole in memory).
+public final class FilterProcess {
+    public struct Settings: Sendable {
+        public var keyScheme: String
+        public var keepSmallerThan: UInt64
+        public init(keyScheme: String = "path", keepSmallerThan: UInt64 = 0) {
+            self.keyScheme = keyScheme
+            self.keepSmallerThan = keepSmallerThan
+        }
+    }
+
+    /// Brings the bytes of `pointer` into the cache (from a blob store); false when it cannot.
+    public typealias Fetch = (_ pointer: ArtifactPointer, _ path: String) -> Bool
+
+    let reader: PacketReader
+    let writer: PacketWriter
+    let cache: ContentCache
+    let settings: Settings
+    let fetch: Fetch?
+    let report: (String) -> Void
+    /// Artifacts cleaned in this session (for upload queues): (path, pointer).
+    public private(set) var cleaned: [(String, ArtifactPointer)] = []
+
+    public init(input: Int32, output: Int32, cache: ContentCache, settings: Settings, fetch: Fetch?, report: @escaping (String) -> Void) {
+        reader = PacketReader(fd: input)
+        writer = PacketWriter(fd: output)
+        self.cache = cache
+        self.settings = settings
+        self.fetch = fetch
+        self.report = report
+    }
+
+    /// Runs the handshake and then serves requests until git closes the pipe.
+    public func run() throws(ArtifactError) {
+        try handshake()
+        while let request = try reader.readList() {
+            let fields = Dictionary(request, uniquingKeysWith: { _, b in b })
+            let command = fields["command"] ?? ""
+            let path = fields["pathname"] ?? ""
+            switch command {
+            case "clean": try clean(path: path)
+            case "smudge": try smudge(path: path)
+            default:
+                try drainContent()
+                try writer.writeText("status=error")
+                try writer.writeFlush()
+            }
+        }
+    }
+
+    func handshake() throws(ArtifactError) {
+        guard let welcome = try reader.readList(), welcome.first?.0 == "git-filter-client" else {
+            throw .protocolError("expected git-filter-client")
+        }
+        guard welcome.contains(where: { $0 == ("version", "2") }) else { throw .protocolError("git does not offer filter protocol version 2") }
+        try writer.writeText("git-filter-server")
+        try writer.writeText("version=2")
+        try writer.writeFlush()
+        guard let capabilities = try reader.readList() else { throw .protocolError("no capabilities") }
+        let offered = Set(capabilities.filter { $0.0 == "capability" }.map(\.1))
+        for c in ["clean", "smudge"] where offered.contains(c) { try writer.writeText("capability=\(c)") }
+        try writer.writeFlush()
+    }
+
+    /// Reads content packets up to the flush; returns up to `limit` bytes and whether the
+    /// content ended within them. The rest goes to `overflow`.
+    func readContent(prefixLimit: Int, overflow: (ArraySlice<UInt8>) throws(ArtifactError) -> Void) throws(ArtifactError) -> (prefix: [UInt8], complete: Bool) {
+        var prefix: [UInt8] = []
+        var spilled = false
+        while true {
+            guard let p = try reader.next() else { throw .protocolError("input ended inside content") }
+            guard case .data(let bytes) = p else { return (prefix, !spilled) }
+            if !spilled && prefix.count + bytes.count <= prefixLimit {
+                prefix.append(contentsOf: bytes)
+            } else {
+                if !spilled {
+                    spilled = true
+                    try overflow(prefix[...])
+                    prefix.removeAll()
+                }
+                try overflow(bytes[...])
+            }
+        }
+    }
+
+    func drainContent() throws(ArtifactError) {
+        while let p = try reader.next(), p != .flush {}
+    }
+
+    func respond(status: String, content: (() throws(ArtifactError) -> Void)? = nil) throws(ArtifactError) {
+        try writer.writeText("status=\(status)")
+        try writer.writeFlush()
+        guard let content else { return }
+        try content()
+        try writer.writeFlush()
+        try writer.writeFlush()  // empty trailing list: the status stays
+    }
+
+    // MARK: clean
+
+    func clean(path: String) throws(ArtifactError) {
+        let smallLimit = max(ArtifactPointer.maxLength, Int(min(settings.keepSmallerThan, 1 << 20)))
+        var ingest: ContentCache.Ingest?
+        var failure: ArtifactError?
+        let (prefix, complete) = try readContent(prefixLimit: smallLimit) { [self] (chunk) throws(ArtifactError) in
+            guard failure == nil else { return }
+            do throws(ArtifactError) {
+                if ingest == nil { ingest = try cache.ingest() }
+                try ingest!.append(chunk)
+            } catch { failure = error }
+        }
+        if let failure {
+            report("anvcs: cannot clean \(path): \(failure)")
+            try respond(status: "error")
+            return
+        }
+        if complete {
+            // Already a pointer, or small enough to stay in git as it is.
+            if ArtifactPointer.parse(prefix) != nil || UInt64(prefix.count) < settings.keepSmallerThan {
+                try respond(status: "success") { [self] () throws(ArtifactError) in try writer.write(prefix) }
+                return
+            }
+            do {
+                let i = try cache.ingest()
+                try i.append(prefix)
+                ingest = i
+            } catch {
+                report("anvcs: cannot clean \(path): \(error)")
+                try respond(status: "error")
+                return
+            }
+        }
+        do {
+            guard let ingest else { throw ArtifactError.io("nothing was written") }
+            let size = ingest.size
+            let sha = try ingest.finish()
+            let pointer = try ArtifactPointer(sha256: sha, size: size, key: ArtifactKey.make(path: path, sha256: sha, scheme: settings.keyScheme))
+            cleaned.append((path, pointer))
+            try respond(status: "success") { [self] () throws(ArtifactError) in try writer.write(Array(pointer.text.utf8)) }
+        } catch {
+            report("anvcs: cannot clean \(path): \(error)")
+            try respond(status: "error")
+        }
+    }
+
+    // MARK: smudge
+
+    func smudge(path: String) throws(ArtifactError) {
+        // Content that is not a pointer is echoed; past the prefix it is spooled to disk.
+        var spool: ContentCache.Ingest?
+        var failure: ArtifactError?
+        let (prefix, complete) = try readContent(prefixLimit: ArtifactPointer.maxLength) { [self] (chunk) throws(ArtifactError) in
+            guard failure == nil else { return }
+            do throws(ArtifactError) {
+                if spool == nil { spool = try cache.ingest() }
+                try spool!.append(chunk)
+            } catch { failure = error }
+        }
+        if let failure {
+            report("anvcs: cannot smudge \(path): \(failure)")
+            try respond(status: "error")
+            return
+        }
+        guard complete, let pointer = ArtifactPointer.parse(prefix) else {
+            if let spool {
+                // Ordinary (or corrupt-pointer) content: hand it back byte for byte.
+                let size = spool.size
+                let sha = try spool.finish()
+                try respond(status: "success") { [self] () throws(ArtifactError) in
+                    try cache.read(sha, size: size, path: path) { [self] (chunk) throws(ArtifactError) in try writer.write(chunk) }
+                }
+            } else {
+                try respond(status: "success") { [self] () throws(ArtifactError) in try writer.write(prefix) }
+            }
+            return
+        }
+        if !cache.contains(pointer.sha256), let fetch, !fetch(pointer, path) {
+            // nothing: reported below as missing
+        }
+        guard cache.contains(pointer.sha256) else {
+            report("anvcs: \(ArtifactError.missing(sha256: pointer.sha256, path: path))")
+            try respond(status: "success") { [self] () throws(ArtifactError) in try writer.write(prefix) }
+            return
+        }
+        // Verify before answering, so a corrupt cache entry becomes "pointer kept", not bad bytes.
+        do {
+            let actual = try ContentCache.hash(file: cache.path(for: pointer.sha256))
+            guard actual.sha256 == pointer.sha256, actual.size == pointer.size else {
+                unlink(cache.path(for: pointer.sha256))
+                throw ArtifactError.corrupt(sha256: pointer.sha256, actual: actual.sha256, path: path)
+            }
+        } catch {
+            report("anvcs: \(error)")
+            try respond(status: "success") { [self] () throws(ArtifactError) in try writer.write(prefix) }
+            return
+        }
+        try respond(status: "success") { [self] () throws(ArtifactError) in
+            try cache.read(pointer.sha256, size: pointer.size, path: path) { [self] (chunk) throws(ArtifactError) in try writer.write(chunk) }
+        }
+    }
+}
