@@ -98,6 +98,30 @@ import Testing
         #expect(squashed.contains("\"rewrite\": \"squash\""))
     }
 
+    @Test func parallelCommitsInWorktreesEachGetTheirNote() async throws {
+        let t = try initialized()
+        for i in 0..<4 { try t.git(["worktree", "add", "-q", "-b", "w\(i)", t.root + "/wt\(i)"]) }
+        let root = t.root, env = t.environment
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for i in 0..<4 {
+                group.addTask {
+                    let dir = root + "/wt\(i)"
+                    for j in 0..<5 {
+                        try "\(i).\(j)".write(toFile: dir + "/f", atomically: true, encoding: .utf8)
+                        var e = env
+                        e["ANVCS_AGENT_ID"] = "wt-\(i)-\(j)"
+                        _ = try ProcessRunner.run(["git", "add", "f"], directory: dir, environment: e)
+                        let r = try ProcessRunner.run(["git", "commit", "-q", "-m", "wt \(i) \(j)"], directory: dir, environment: e)
+                        #expect(r.succeeded, "\(r.stderr)")
+                    }
+                }
+            }
+            try await group.waitForAll()
+        }
+        let log = try t.anvcs(["log", "--all", "--json"])
+        for i in 0..<4 { for j in 0..<5 { #expect(log.stdout.contains("\"agent_id\":\"wt-\(i)-\(j)\""), "wt-\(i)-\(j)") } }
+    }
+
     @Test func trailersOnlyWhenConfigured() throws {
         let t = try initialized()
         try t.commitFile("a", "a", message: "plain", env: ["ANVCS_AGENT_ID": "bot", "ANVCS_HOOK_SYNC": "1"])
