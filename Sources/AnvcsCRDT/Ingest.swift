@@ -201,7 +201,7 @@ extension TextDocument {
                 throw error
             }
             lv = run.end
-            setFrontierToLast()
+            frontier = [lv - 1]
         }
     }
 
