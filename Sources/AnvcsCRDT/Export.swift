@@ -1,7 +1,7 @@
 extension TextDocument {
     /// Every operation in a causal order, in the wire form (one per run of typing).
     public func operations() -> [Operation] {
-        operations(from: 0)
+        operations(excluding: [])
     }
 
     /// Operations this document has and `version` does not (what a peer at `version` is missing).
@@ -16,10 +16,7 @@ extension TextDocument {
                 if unit == Int(run.start) { stack.append(contentsOf: log.parents(of: unit)) }
             }
         }
-        return operations(from: 0).filter { operation in
-            guard let lv = log.localVersion(of: operation.id) else { return false }
-            return !seen.contains(lv)
-        }
+        return operations(excluding: seen)
     }
 
     /// Lamport timestamps of each run's first unit.
@@ -38,7 +35,8 @@ extension TextDocument {
         return stamps
     }
 
-    private func operations(from start: Int) -> [Operation] {
+    /// `excluded` is closed under ancestors, so in each run it is a prefix of the units.
+    private func operations(excluding excluded: Set<Int>) -> [Operation] {
         let stamps = runTimestamps()
         var result: [Operation] = []
         for index in log.runs.indices {
@@ -48,6 +46,7 @@ extension TextDocument {
             // so each id keeps exactly the meaning it has here.
             let wholeRun = run.isInsert ? run.step == 1 : run.step == 0
             var lv = Int(run.start)
+            while lv < run.end && excluded.contains(lv) { lv += 1 }
             while lv < run.end {
                 let units = wholeRun ? run.end - lv : 1
                 let id = OperationID(agent: agent, seq: Int(run.seqStart) + lv - Int(run.start))
