@@ -1,0 +1,136 @@
+import AnvcsCRDT
+import Glibc
+
+/// Replays an editing trace into the CRDT and measures what the issue asks for.
+struct TraceReplayer {
+    struct Report: Encodable {
+        var trace: String
+        var matched: Bool
+        var kind: String
+        var transactions: Int
+        var operations: Int
+        var finalLength: Int
+        var localReplayMs: Double
+        var localReplayRuns: [Double]
+        var maxOperationMicros: Double
+        var mergeIntoEmptyMs: Double
+        var loadMs: Double
+        var encodedBytes: Int
+        var encodedHistoryBytes: Int
+        var memoryKeptBytes: Int
+        var loadedMemoryKeptBytes: Int
+    }
+
+    static func heapInUse() -> Int { Int(mallinfo2().uordblks) }
+
+    static func now() -> Double {
+        var time = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &time)
+        return Double(time.tv_sec) * 1e9 + Double(time.tv_nsec)
+    }
+
+    /// Sequential form: one agent, one local edit (a commit of one operation) per patch.
+    static func replaySequential(_ trace: EditingTrace) throws -> TextDocument {
+        var doc = TextDocument(agent: "agent0")
+        if !trace.startContent.isEmpty { try doc.insert(trace.startContent, at: 0) }
+        for transaction in trace.transactions {
+            for patch in transaction.patches {
+                try doc.replace(at: patch.position, removing: patch.deleteCount, with: patch.insert)
+            }
+        }
+        return doc
+    }
+
+    /// Longest single patch, timed one by one on a separate pass (timing each costs time itself).
+    static func slowestSequentialPatch(_ trace: EditingTrace) throws -> Double {
+        var doc = TextDocument(agent: "agent0")
+        if !trace.startContent.isEmpty { try doc.insert(trace.startContent, at: 0) }
+        var slowest = 0.0
+        for transaction in trace.transactions {
+            for patch in transaction.patches {
+                let start = now()
+                try doc.replace(at: patch.position, removing: patch.deleteCount, with: patch.insert)
+                slowest = max(slowest, now() - start)
+            }
+        }
+        return slowest / 1000
+    }
+
+    /// Concurrent form: a replica per branch, merges where a transaction has several parents.
+    static func replayConcurrent(_ trace: EditingTrace) throws -> (TextDocument, Double) {
+        var root = TextDocument(agent: "start")
+        if !trace.startContent.isEmpty { try root.insert(trace.startContent, at: 0) }
+        var documents: [Int: TextDocument] = [:]
+        var remainingChildren = [Int](repeating: 0, count: trace.transactions.count)
+        for transaction in trace.transactions { for parent in transaction.parents ?? [] { remainingChildren[parent] += 1 } }
+        var slowest = 0.0
+        func take(_ parent: Int) -> TextDocument {
+            remainingChildren[parent] -= 1
+            return remainingChildren[parent] == 0 ? documents.removeValue(forKey: parent)! : documents[parent]!
+        }
+        for (index, transaction) in trace.transactions.enumerated() {
+            let parents = transaction.parents ?? []
+            var doc = parents.isEmpty ? root : take(parents[0])
+            doc = doc.fork(agent: "agent\(transaction.agent)")
+            for parent in parents.dropFirst() { try doc.merge(take(parent)) }
+            for patch in transaction.patches {
+                let start = now()
+                try doc.replace(at: patch.position, removing: patch.deleteCount, with: patch.insert)
+                slowest = max(slowest, now() - start)
+            }
+            documents[index] = doc
+        }
+        var result = root
+        for index in documents.keys.sorted() { try result.merge(documents[index]!) }
+        return (result, slowest / 1000)
+    }
+
+    static func run(path: String, trace: EditingTrace, repetitions: Int = 5) throws -> Report {
+        var runs: [Double] = []
+        var kept = 0
+        var doc = TextDocument(agent: "agent0")
+        var slowest = 0.0
+        for repetition in 0 ..< repetitions {
+            let heapBefore = heapInUse()
+            let start = now()
+            if trace.isConcurrent {
+                (doc, slowest) = try replayConcurrent(trace)
+            } else {
+                doc = try replaySequential(trace)
+            }
+            runs.append((now() - start) / 1e6)
+            if repetition == 0 { kept = heapInUse() - heapBefore }
+            if trace.isConcurrent { break }
+        }
+        if !trace.isConcurrent { slowest = try slowestSequentialPatch(trace) }
+        let encoded = doc.encoded(includingState: true)
+        let history = doc.encoded(includingState: false)
+
+        var mergeTimes: [Double] = []
+        for _ in 0 ..< repetitions {
+            var empty = TextDocument(agent: "remote")
+            let start = now()
+            try empty.merge(doc)
+            mergeTimes.append((now() - start) / 1e6)
+            guard empty.text == doc.text else { throw EditingTrace.Failure(description: "merge into an empty replica gave different text") }
+        }
+        var loadTimes: [Double] = []
+        var loadedKept = 0
+        for repetition in 0 ..< repetitions {
+            let heapBefore = heapInUse()
+            let start = now()
+            let loaded = try TextDocument(decoding: encoded, agent: "loader")
+            loadTimes.append((now() - start) / 1e6)
+            if repetition == 0 { loadedKept = heapInUse() - heapBefore }
+            guard loaded.text == doc.text else { throw EditingTrace.Failure(description: "loading the saved document gave different text") }
+        }
+        func median(_ values: [Double]) -> Double { values.sorted()[values.count / 2] }
+        let text = doc.text
+        return Report(trace: path, matched: text == trace.endContent, kind: trace.isConcurrent ? "concurrent" : "sequential",
+                      transactions: trace.transactions.count, operations: doc.operationCount,
+                      finalLength: doc.count, localReplayMs: median(runs), localReplayRuns: runs,
+                      maxOperationMicros: slowest, mergeIntoEmptyMs: median(mergeTimes), loadMs: median(loadTimes),
+                      encodedBytes: encoded.count, encodedHistoryBytes: history.count,
+                      memoryKeptBytes: kept, loadedMemoryKeptBytes: loadedKept)
+    }
+}
