@@ -223,6 +223,14 @@ extension TextDocument {
                     bytes.withUnsafeBufferPointer { insertText($0, units: 1, at: p) }
                 }
             }
+        } else if run.step == 1 {
+            // Deleting every other character moving right: each unit is its own splice.
+            for k in 0 ..< units {
+                guard position + k < buffer.count else {
+                    throw CRDTError.positionPastEnd(position: position + k, length: buffer.count, operation: "delete \(id)")
+                }
+                removeText(at: position + k, count: 1)
+            }
         } else {
             let first = run.step == -1 ? position - units + 1 : position
             guard first >= 0, position + (run.step == 0 ? units : 1) <= length else {

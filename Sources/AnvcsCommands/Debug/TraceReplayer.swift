@@ -1,4 +1,5 @@
 import AnvcsCRDT
+import CHeapStats
 import Glibc
 
 /// Replays an editing trace into the CRDT and measures what the issue asks for.
@@ -21,7 +22,7 @@ struct TraceReplayer {
         var loadedMemoryKeptBytes: Int
     }
 
-    static func heapInUse() -> Int { Int(mallinfo2().uordblks) }
+    static func heapInUse() -> Int { Int(anvcs_heap_in_use()) }
 
     static func now() -> Double {
         var time = timespec()
