@@ -65,6 +65,10 @@ extension TextDocument {
 
     /// Brings every operation of `other` into this replica.
     public mutating func merge(_ other: TextDocument) throws {
+        if log.count == 0 && pending.isEmpty && other.log.count > 0 {
+            try adoptHistory(of: other)
+            return
+        }
         var agentMap = other.log.agentNames.map { log.agent(named: $0) }
         var incoming: [IncomingRun] = []
         incoming.reserveCapacity(other.log.runs.count)
@@ -97,6 +101,24 @@ extension TextDocument {
         }
         agentMap = []
         try ingest(incoming)
+    }
+
+    /// Merge into an empty replica: the log is shared as is (copy on write) and its runs are
+    /// applied to the text, by position while the history is linear.
+    private mutating func adoptHistory(of other: TextDocument) throws {
+        let localName = agent
+        log = other.log
+        localAgent = log.agent(named: localName)
+        frontier = []
+        do {
+            try integrate(from: 0)
+        } catch {
+            log = OperationLog()
+            localAgent = log.agent(named: localName)
+            buffer = TextBuffer()
+            frontier = []
+            throw error
+        }
     }
 
     /// Whether the known unit `lv` has the same content as unit `k` of `run`.
@@ -187,8 +209,13 @@ extension TextDocument {
         while lv < log.count {
             let index = log.runIndex(containing: lv)
             let run = log.runs[index]
-            let parents = lv > Int(run.start) ? [lv - 1] : log.parents(of: lv)
-            guard parents == frontier else {
+            let linear: Bool
+            if lv > Int(run.start) || !run.hasExplicitParents {
+                linear = lv == 0 ? frontier.isEmpty : (frontier.count == 1 && frontier[0] == lv - 1)
+            } else {
+                linear = log.parents(of: lv) == frontier
+            }
+            guard linear else {
                 try replayConflictZone(newFrom: lv)
                 return
             }
@@ -201,20 +228,22 @@ extension TextDocument {
                 throw error
             }
             lv = run.end
-            frontier = [lv - 1]
+            if frontier.count == 1 { frontier[0] = lv - 1 } else { frontier = [lv - 1] }
         }
     }
 
     private mutating func applyLinear(run: LogRun, runIndex index: Int, from lv: Int, units: Int, position: Int) throws {
         let length = buffer.count
-        let id = log.operationID(of: lv)
+        var id: OperationID { log.operationID(of: lv) }
         if run.isInsert {
             if run.step == 1 {
                 guard position <= length else { throw CRDTError.positionPastEnd(position: position, length: length, operation: "insert \(id)") }
-                let range = log.contentRange(ofUnit: lv, runIndex: index)
-                let end = byteOffset(ofScalar: units, in: log.content, from: range.lowerBound)
-                let bytes = Array(log.content[range.lowerBound ..< end])
-                bytes.withUnsafeBufferPointer { insertText($0, units: units, at: position) }
+                let content = log.content
+                let from = lv == Int(run.start) ? Int(run.contentStart) : log.contentRange(ofUnit: lv, runIndex: index).lowerBound
+                let end = byteOffset(ofScalar: units, in: content, from: from)
+                content.withUnsafeBufferPointer { all in
+                    insertText(UnsafeBufferPointer(rebasing: all[from ..< end]), units: units, at: position)
+                }
             } else {
                 for k in 0 ..< units {
                     let p = position + Int(run.step) * k

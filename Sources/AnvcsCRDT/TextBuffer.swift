@@ -73,12 +73,15 @@ func scalarCount(ofUTF8 bytes: UnsafeBufferPointer<UInt8>) -> Int {
 /// Byte offset of scalar `index` in well-formed UTF-8 starting at `start`.
 @inline(__always)
 func byteOffset(ofScalar index: Int, in bytes: [UInt8], from start: Int) -> Int {
-    var offset = start
-    var seen = 0
-    while seen < index {
-        offset += 1
-        while offset < bytes.count && bytes[offset] & 0xC0 == 0x80 { offset += 1 }
-        seen += 1
+    bytes.withUnsafeBufferPointer { buffer in
+        var offset = start
+        var seen = 0
+        let count = buffer.count
+        while seen < index {
+            offset += 1
+            while offset < count && buffer[offset] & 0xC0 == 0x80 { offset += 1 }
+            seen += 1
+        }
+        return offset
     }
-    return offset
 }

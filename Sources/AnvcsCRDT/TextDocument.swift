@@ -53,8 +53,12 @@ public struct TextDocument: Sendable {
         text.withUTF8 { bytes in
             let units = scalarCount(ofUTF8: bytes)
             guard units > 0 else { return }
-            log.append(agent: localAgent, isInsert: true, position: position, step: 1, units: units,
-                       utf8: bytes, parents: frontier)
+            if !extendLastLocalRun(isInsert: true, position: position, units: units) {
+                log.append(agent: localAgent, isInsert: true, position: position, step: 1, units: units,
+                           utf8: bytes, parents: frontier)
+            } else {
+                log.content.append(contentsOf: bytes)
+            }
             insertText(bytes, units: units, at: position)
         }
         setFrontierToLast()
@@ -66,8 +70,10 @@ public struct TextDocument: Sendable {
             throw CRDTError.positionPastEnd(position: position + removed, length: buffer.count, operation: "delete")
         }
         guard removed > 0 else { return }
-        log.append(agent: localAgent, isInsert: false, position: position, step: 0, units: removed,
-                   utf8: nil, parents: frontier)
+        if !extendLastLocalRun(isInsert: false, position: position, units: removed) {
+            log.append(agent: localAgent, isInsert: false, position: position, step: 0, units: removed,
+                       utf8: nil, parents: frontier)
+        }
         removeText(at: position, count: removed)
         setFrontierToLast()
     }
@@ -76,6 +82,33 @@ public struct TextDocument: Sendable {
     public mutating func replace(at position: Int, removing removed: Int, with text: String) throws {
         if removed > 0 { try delete(at: position, count: removed) }
         if !text.isEmpty { try insert(text, at: position) }
+    }
+
+    /// Typing continues the last run (same agent and kind, made on the previous character,
+    /// position one step on): only counters change. The common case of every keystroke.
+    @inline(__always)
+    mutating func extendLastLocalRun(isInsert: Bool, position: Int, units: Int) -> Bool {
+        let end = log.count
+        guard end > 0, frontier.count == 1, frontier[0] == end - 1 else { return false }
+        let index = log.runs.count - 1
+        let last = log.runs[index]
+        guard Int(last.agent) == localAgent, last.isInsert == isInsert else { return false }
+        let lastCount = Int(last.count)
+        let step: Int
+        if lastCount > 1 {
+            step = Int(last.step)
+            guard position == Int(last.position) + step * lastCount else { return false }
+        } else {
+            step = position - Int(last.position)
+            guard step >= -1 && step <= 1 else { return false }
+        }
+        guard units == 1 || step == (isInsert ? 1 : 0) else { return false }
+        log.runs[index].count += Int32(units)
+        log.runs[index].step = Int8(step)
+        let span = log.agentSpans[localAgent].count - 1
+        log.agentSpans[localAgent][span].count += units
+        log.count += units
+        return true
     }
 
     @inline(__always)

@@ -31,13 +31,11 @@ struct TraceReplayer {
     }
 
     /// Sequential form: one agent, one local edit (a commit of one operation) per patch.
-    static func replaySequential(_ trace: EditingTrace) throws -> TextDocument {
+    static func replaySequential(_ trace: EditingTrace, patches: [EditingTrace.Patch]) throws -> TextDocument {
         var doc = TextDocument(agent: "agent0")
         if !trace.startContent.isEmpty { try doc.insert(trace.startContent, at: 0) }
-        for transaction in trace.transactions {
-            for patch in transaction.patches {
-                try doc.replace(at: patch.position, removing: patch.deleteCount, with: patch.insert)
-            }
+        for patch in patches {
+            try doc.replace(at: patch.position, removing: patch.deleteCount, with: patch.insert)
         }
         return doc
     }
@@ -91,13 +89,14 @@ struct TraceReplayer {
         var kept = 0
         var doc = TextDocument(agent: "agent0")
         var slowest = 0.0
+        let patches = trace.transactions.flatMap(\.patches)
         for repetition in 0 ..< repetitions {
             let heapBefore = heapInUse()
             let start = now()
             if trace.isConcurrent {
                 (doc, slowest) = try replayConcurrent(trace)
             } else {
-                doc = try replaySequential(trace)
+                doc = try replaySequential(trace, patches: patches)
             }
             runs.append((now() - start) / 1e6)
             if repetition == 0 { kept = heapInUse() - heapBefore }
