@@ -56,6 +56,8 @@ public struct TextDocument: Sendable {
             if !extendLastLocalRun(isInsert: true, position: position, units: units) {
                 log.append(agent: localAgent, isInsert: true, position: position, step: 1, units: units,
                            utf8: bytes, parents: frontier)
+            } else if bytes.count == 1 {
+                log.content.append(bytes[0])
             } else {
                 log.content.append(contentsOf: bytes)
             }

@@ -41,7 +41,7 @@ struct CRDTReplay: ParsableCommand {
             matched endContent \(report.matched ? "yes" : "NO")
             operations         \(report.operations) characters, final length \(report.finalLength)
             local replay       \(format(report.localReplayMs)) ms (median of \(report.localReplayRuns.count))
-            slowest operation  \(format(report.maxOperationMicros)) µs
+            slowest operation  \(format(report.maxOperationMicros)) µs (99.9th percentile \(format(report.p999OperationMicros)) µs, \(report.operationsOver100Micros) over 100 µs; best of \(report.localReplayRuns.count) timed passes)
             merge into empty   \(format(report.mergeIntoEmptyMs)) ms
             load saved         \(format(report.loadMs)) ms
             encoded            \(report.encodedBytes) bytes (history only: \(report.encodedHistoryBytes))
