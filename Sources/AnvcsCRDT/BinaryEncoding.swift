@@ -4,7 +4,8 @@
 ///     "ANVCRDT" 0x01 | flags (bit 0: has state)
 ///     agents: count, then each name as length + UTF-8
 ///     runs: count, then each: header (bit 0 insert, bits 1-2 step 0/+1/-1, bit 3 explicit parents,
-///           bit 4 new agent), units, position delta, [agent], [parent count, each start - parent]
+///           bit 4 new agent, bits 5... units - 1), position delta from the cursor after the
+///           previous run, [agent], [parent count, each start - parent]
 ///     content: length + UTF-8 of every inserted character in log order
 ///     [state: frontier count + local versions, text length + UTF-8]
 ///     FNV-1a 32-bit checksum of everything before it (little endian)
@@ -26,10 +27,9 @@ extension TextDocument {
             let explicit = run.hasExplicitParents
             let newAgent = Int(run.agent) != previousAgent
             let stepCode = run.step == 0 ? 0 : (run.step == 1 ? 1 : 2)
-            out.varint((run.isInsert ? 1 : 0) | stepCode << 1 | (explicit ? 8 : 0) | (newAgent ? 16 : 0))
-            out.varint(Int(run.count))
+            out.varint((run.isInsert ? 1 : 0) | stepCode << 1 | (explicit ? 8 : 0) | (newAgent ? 16 : 0) | (Int(run.count) - 1) << 5)
             out.signed(Int(run.position) - previousPosition)
-            previousPosition = Int(run.position)
+            previousPosition = cursor(after: run.isInsert, position: Int(run.position), step: Int(run.step), count: Int(run.count))
             if newAgent { out.varint(Int(run.agent)); previousAgent = Int(run.agent) }
             if explicit {
                 let parents = log.explicitParents[run.start] ?? []
@@ -72,15 +72,14 @@ extension TextDocument {
         log.runs.reserveCapacity(runCount)
         var previousAgent = -1, previousPosition = 0, insertedUnits = 0
         for _ in 0 ..< runCount {
-            let header = try input.varint(max: 31)
+            let header = try input.varint(max: (Int(Int32.max) - log.count) << 5)
             let isInsert = header & 1 == 1
             let stepCode = header >> 1 & 3
             guard stepCode < 3 else { throw input.error("bad step code") }
-            let units = try input.varint(max: Int(Int32.max) - log.count)
-            guard units > 0 else { throw input.error("empty run") }
+            let units = header >> 5 + 1
+            guard units <= Int(Int32.max) - log.count else { throw input.error("history too long") }
             let position = previousPosition + (try input.signed())
             guard position >= 0, position <= Int(Int32.max) else { throw input.error("negative position") }
-            previousPosition = position
             if header & 16 != 0 { previousAgent = try input.varint(max: agentCount - 1) }
             guard previousAgent >= 0 else { throw input.error("run without agent") }
             let start = log.count
@@ -93,6 +92,8 @@ extension TextDocument {
                 guard Set(parents).count == parents.count else { throw input.error("repeated parent") }
             }
             let step = stepCode == 0 ? 0 : (stepCode == 1 ? 1 : -1)
+            previousPosition = cursor(after: isInsert, position: position, step: step, count: units)
+            guard position + step * (units - 1) >= 0 else { throw input.error("run steps before the start") }
             let seq = log.nextSeq(ofAgent: previousAgent)
             log.runs.append(LogRun(start: Int32(start), count: Int32(units), position: Int32(position), contentStart: 0,
                                    agent: Int32(previousAgent), seqStart: Int32(seq), isInsert: isInsert,
@@ -134,6 +135,13 @@ extension TextDocument {
         }
         guard input.offset == body else { throw input.error("trailing bytes") }
     }
+}
+
+/// Where the author's cursor was after a run: the next run's position is stored relative to it,
+/// which keeps the deltas of ordinary typing within one byte.
+private func cursor(after isInsert: Bool, position: Int, step: Int, count: Int) -> Int {
+    let last = position + step * (count - 1)
+    return isInsert ? last + 1 : last
 }
 
 struct ByteWriter {
