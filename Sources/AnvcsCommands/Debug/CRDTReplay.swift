@@ -40,8 +40,8 @@ struct CRDTReplay: ParsableCommand {
             trace              \(report.trace) (\(report.kind), \(report.transactions) transactions)
             matched endContent \(report.matched ? "yes" : "NO")
             operations         \(report.operations) characters, final length \(report.finalLength)
-            local replay       \(format(report.localReplayMs)) ms (median of \(report.localReplayRuns.count))
-            slowest operation  \(format(report.maxOperationMicros)) µs (99.9th percentile \(format(report.p999OperationMicros)) µs, \(report.operationsOver100Micros) over 100 µs; best of \(report.localReplayRuns.count) timed passes)
+            local replay       \(format(report.localReplayMs)) ms (median of \(report.localReplayRuns.count), best \(format(report.localReplayBestMs)) ms)
+            slowest operation  \(format(report.maxOperationMicros)) µs (99.9th percentile \(format(report.p999OperationMicros)) µs, \(report.operationsOver100Micros) over 100 µs; best of the timed passes)
             merge into empty   \(format(report.mergeIntoEmptyMs)) ms
             load saved         \(format(report.loadMs)) ms
             encoded            \(report.encodedBytes) bytes (history only: \(report.encodedHistoryBytes))

@@ -12,6 +12,7 @@ struct TraceReplayer {
         var operations: Int
         var finalLength: Int
         var localReplayMs: Double
+        var localReplayBestMs: Double
         var localReplayRuns: [Double]
         var maxOperationMicros: Double
         var p999OperationMicros: Double
@@ -58,13 +59,13 @@ struct TraceReplayer {
     }
 
     /// Concurrent form: a replica per branch, merges where a transaction has several parents.
-    static func replayConcurrent(_ trace: EditingTrace) throws -> (TextDocument, Double) {
+    static func replayConcurrent(_ trace: EditingTrace) throws -> (TextDocument, [Double]) {
         var root = TextDocument(agent: "start")
         if !trace.startContent.isEmpty { try root.insert(trace.startContent, at: 0) }
         var documents: [Int: TextDocument] = [:]
         var remainingChildren = [Int](repeating: 0, count: trace.transactions.count)
         for transaction in trace.transactions { for parent in transaction.parents ?? [] { remainingChildren[parent] += 1 } }
-        var slowest = 0.0
+        var latencies: [Double] = []
         func take(_ parent: Int) -> TextDocument {
             remainingChildren[parent] -= 1
             return remainingChildren[parent] == 0 ? documents.removeValue(forKey: parent)! : documents[parent]!
@@ -77,26 +78,26 @@ struct TraceReplayer {
             for patch in transaction.patches {
                 let start = now()
                 try doc.replace(at: patch.position, removing: patch.deleteCount, with: patch.insert)
-                slowest = max(slowest, now() - start)
+                latencies.append((now() - start) / 1000)
             }
             documents[index] = doc
         }
         var result = root
         for index in documents.keys.sorted() { try result.merge(documents[index]!) }
-        return (result, slowest / 1000)
+        return (result, latencies.sorted())
     }
 
     static func run(path: String, trace: EditingTrace, repetitions: Int = 5) throws -> Report {
         var runs: [Double] = []
         var kept = 0
         var doc = TextDocument(agent: "agent0")
-        var slowest = 0.0
+        var best: [Double] = []
         let patches = trace.transactions.flatMap(\.patches)
         for repetition in 0 ..< repetitions {
             let heapBefore = heapInUse()
             let start = now()
             if trace.isConcurrent {
-                (doc, slowest) = try replayConcurrent(trace)
+                (doc, best) = try replayConcurrent(trace)
             } else {
                 doc = try replaySequential(trace, patches: patches)
             }
@@ -104,19 +105,16 @@ struct TraceReplayer {
             if repetition == 0 { kept = heapInUse() - heapBefore }
             if trace.isConcurrent { break }
         }
-        var slowOperations = 0
-        var p999 = 0.0
         if !trace.isConcurrent {
             // The slowest of several passes is scheduling noise on a shared machine; keep the best pass.
-            var best: [Double] = []
             for _ in 0 ..< repetitions {
                 let latencies = try sequentialLatencies(trace, patches: patches)
                 if best.isEmpty || latencies.last! < best.last! { best = latencies }
             }
-            slowest = best.last ?? 0
-            slowOperations = best.count { $0 > 100 }
-            p999 = best.isEmpty ? 0 : best[min(best.count - 1, best.count * 999 / 1000)]
         }
+        let slowest = best.last ?? 0
+        let slowOperations = best.count { $0 > 100 }
+        let p999 = best.isEmpty ? 0 : best[min(best.count - 1, best.count * 999 / 1000)]
         let encoded = doc.encoded(includingState: true)
         let history = doc.encoded(includingState: false)
 
@@ -142,7 +140,7 @@ struct TraceReplayer {
         let text = doc.text
         return Report(trace: path, matched: text == trace.endContent, kind: trace.isConcurrent ? "concurrent" : "sequential",
                       transactions: trace.transactions.count, operations: doc.operationCount,
-                      finalLength: doc.count, localReplayMs: median(runs), localReplayRuns: runs,
+                      finalLength: doc.count, localReplayMs: median(runs), localReplayBestMs: runs.min() ?? 0, localReplayRuns: runs,
                       maxOperationMicros: slowest, p999OperationMicros: p999,
                       operationsOver100Micros: slowOperations, mergeIntoEmptyMs: median(mergeTimes), loadMs: median(loadTimes),
                       encodedBytes: encoded.count, encodedHistoryBytes: history.count,
