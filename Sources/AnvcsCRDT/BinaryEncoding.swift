@@ -6,7 +6,8 @@
 ///     runs: count, then each: header (bit 0 insert, bits 1-2 step 0/+1/-1, bit 3 explicit parents,
 ///           bit 4 new agent, bits 5... units - 1), position delta from the cursor after the
 ///           previous run, [agent], [parent count, each start - parent]
-///     content: length + UTF-8 of every inserted character in log order
+///     content: coding byte (0 raw, 1 canonical Huffman), then the UTF-8 of every inserted
+///              character in log order (raw: length + bytes; Huffman: see HuffmanCoding)
 ///     [state: frontier count + local versions, text length + UTF-8]
 ///     FNV-1a 32-bit checksum of everything before it (little endian)
 ///
@@ -37,8 +38,14 @@ extension TextDocument {
                 for parent in parents { out.varint(Int(run.start) - parent) }
             }
         }
-        out.varint(log.content.count)
-        out.bytes.append(contentsOf: log.content)
+        if let lengths = HuffmanCoding.codeLengths(of: log.content) {
+            out.bytes.append(1)
+            HuffmanCoding.encode(log.content, lengths: lengths, into: &out)
+        } else {
+            out.bytes.append(0)
+            out.varint(log.content.count)
+            out.bytes.append(contentsOf: log.content)
+        }
         if includingState {
             out.varint(frontier.count)
             for lv in frontier { out.varint(lv) }
@@ -108,8 +115,11 @@ extension TextDocument {
             }
             log.count += units
         }
-        let contentLength = try input.varint(max: body)
-        log.content = try input.take(contentLength)
+        switch try input.take(1)[0] {
+        case 0: log.content = try input.take(try input.varint(max: body))
+        case 1: log.content = try HuffmanCoding.decode(from: &input, maxLength: insertedUnits * 4)
+        default: throw input.error("unknown text coding")
+        }
         guard let scalars = validUTF8ScalarCount(log.content), scalars == insertedUnits else {
             throw input.error("inserted text is not valid UTF-8 or does not match the runs")
         }

@@ -260,3 +260,39 @@ import Testing
         return [UInt8(hash & 0xFF), UInt8(hash >> 8 & 0xFF), UInt8(hash >> 16 & 0xFF), UInt8(hash >> 24)]
     }
 }
+
+@Suite struct HistoryTextCodingTests {
+    /// Inserted text of every shape round-trips through the saved history (Huffman or raw).
+    @Test func insertedTextOfEveryShapeRoundTrips() throws {
+        var rng = SeededGenerator(seed: 99)
+        let samples: [String] = [
+            "a", "aaaaaaaaaaaaaaaa", "ab", String(repeating: "the quick brown fox ", count: 50),
+            String((0 ..< 3000).map { _ in Character(Unicode.Scalar(UInt8.random(in: 32 ... 126, using: &rng))) }),
+            String((0 ..< 500).map { _ in Character(Unicode.Scalar(UInt32.random(in: 0x20 ... 0x2FFF, using: &rng))!) }),
+            "😀ñ€\u{7F}\u{1}",
+        ]
+        for sample in samples {
+            var doc = TextDocument(agent: "a")
+            try doc.insert(sample, at: 0)
+            try doc.delete(at: 0, count: 1)
+            let loaded = try TextDocument(decoding: doc.encoded(includingState: false), agent: "b")
+            #expect(loaded.text == doc.text)
+            #expect(loaded.operations() == doc.operations())
+        }
+    }
+
+    /// Skewed frequencies (Fibonacci) would need codes longer than 24 bits: stored raw instead.
+    @Test func pathologicalFrequenciesFallBackToRawText() throws {
+        var text = ""
+        var a = 1, b = 1
+        for symbol in 0 ..< 30 {
+            text += String(repeating: String(Character(Unicode.Scalar(UInt8(65 + symbol % 58)))), count: min(a, 200_000))
+            (a, b) = (b, a + b)
+            if a > 200_000 { break }
+        }
+        var doc = TextDocument(agent: "a")
+        try doc.insert(text, at: 0)
+        let loaded = try TextDocument(decoding: doc.encoded(), agent: "b")
+        #expect(loaded.text == text)
+    }
+}
