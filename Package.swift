@@ -48,7 +48,7 @@ let package = Package(
             "AnvcsGit", "AnvcsSQLite", "AnvcsConfig",
             .product(name: "Crypto", package: "swift-crypto"),
         ], swiftSettings: strict),
-        .target(name: "AnvcsCRDT", swiftSettings: strict),
+        .target(name: "AnvcsCRDT", exclude: ["README.md"], swiftSettings: strict),
         .target(name: "AnvcsMerge", dependencies: [
             "AnvcsCRDT",
             .product(name: "SwiftParser", package: "swift-syntax"),

@@ -70,9 +70,29 @@ extension TextDocument {
             return
         }
         var agentMap = other.log.agentNames.map { log.agent(named: $0) }
+        // Only the runs holding sequence numbers this replica lacks, found through the agents'
+        // spans, so merging a small delta into a long history costs the delta, not the history.
+        var missing: [Range<Int>] = []
+        for (otherAgent, spans) in other.log.agentSpans.enumerated() {
+            let known = log.nextSeq(ofAgent: agentMap[otherAgent])
+            for span in spans where span.seqStart + span.count > known {
+                let skipped = max(0, known - span.seqStart)
+                missing.append(span.lvStart + skipped ..< span.lvStart + span.count)
+            }
+        }
+        missing.sort { $0.lowerBound < $1.lowerBound }
+        var runIndexes: [Int] = []
+        for range in missing {
+            var index = other.log.runIndex(containing: range.lowerBound)
+            while index < other.log.runs.count && Int(other.log.runs[index].start) < range.upperBound {
+                if runIndexes.last != index { runIndexes.append(index) }
+                index += 1
+            }
+        }
         var incoming: [IncomingRun] = []
-        incoming.reserveCapacity(other.log.runs.count)
-        for run in other.log.runs {
+        incoming.reserveCapacity(runIndexes.count)
+        for index in runIndexes {
+            let run = other.log.runs[index]
             let agent = agentMap[Int(run.agent)]
             let known = log.nextSeq(ofAgent: agent)
             if Int(run.seqStart) + Int(run.count) <= known { continue }
