@@ -103,7 +103,14 @@ struct ConflictZone {
     }
 
     /// Integrates an insertion of unit `lv` at prepare position `position`; returns its effect position.
-    mutating func insert(lv: Int, at position: Int, id newID: OperationID, idOf: (Int) -> OperationID) throws -> Int {
+    mutating func insert(lv: Int, at position: Int, idOf: (Int) -> OperationID) throws -> Int {
+        // The id (an agent name) is only needed to break a tie or to report an error.
+        var cachedID: OperationID? = nil
+        func newID() -> OperationID {
+            if let cachedID { return cachedID }
+            cachedID = idOf(lv)
+            return cachedID!
+        }
         var leftID = -1, leftUnit = -1, leftItem = -1, leftOffset = 0
         if position > 0 {
             var remaining = position, unit = 0
@@ -122,7 +129,7 @@ struct ConflictZone {
                 unit += item.count
             }
             if leftID < 0 {
-                throw CRDTError.positionPastEnd(position: position, length: preparedLength, operation: "insert \(newID)")
+                throw CRDTError.positionPastEnd(position: position, length: preparedLength, operation: "insert \(newID())")
             }
         }
         var rightID = -1, rightUnit = totalUnits
@@ -156,7 +163,7 @@ struct ConflictZone {
                 if otherRightIndex < rightUnit {
                     scanning = true
                 } else if otherRightIndex == rightUnit {
-                    if newID < idOf(other.id + cursorOffset) { break }
+                    if newID() < idOf(other.id + cursorOffset) { break }
                     scanning = false
                 } else {
                     scanning = false
@@ -193,7 +200,7 @@ struct ConflictZone {
 
     /// Deletes the character at prepare position `position`; returns its effect position, or nil
     /// when a concurrent operation already deleted it.
-    mutating func delete(lv: Int, at position: Int, id: OperationID) throws -> Int? {
+    mutating func delete(lv: Int, at position: Int, idOf: (Int) -> OperationID) throws -> Int? {
         var remaining = position, effect = 0
         for index in items.indices {
             let item = items[index]
@@ -210,6 +217,6 @@ struct ConflictZone {
             if item.state == 1 { remaining -= item.count }
             if !item.everDeleted { effect += item.count }
         }
-        throw CRDTError.positionPastEnd(position: position, length: preparedLength, operation: "delete \(id)")
+        throw CRDTError.positionPastEnd(position: position, length: preparedLength, operation: "delete \(idOf(lv))")
     }
 }

@@ -380,11 +380,10 @@ extension TextDocument {
                     for unit in advance { zone.changeState(of: target(of: unit, in: zone), by: 1) }
                 }
                 let position = run.position(ofUnit: lv)
-                let id = log.operationID(of: lv)
                 if run.isInsert {
-                    let effect = try zone.insert(lv: lv, at: position, id: id, idOf: idOf)
+                    let effect = try zone.insert(lv: lv, at: position, idOf: idOf)
                     if lv >= oldLength { effects.append(.init(isInsert: true, position: effect, lv: lv)) } else { oldInserted += 1 }
-                } else if let effect = try zone.delete(lv: lv, at: position, id: id) {
+                } else if let effect = try zone.delete(lv: lv, at: position, idOf: idOf) {
                     deletedUnits += 1
                     if lv >= oldLength { effects.append(.init(isInsert: false, position: effect, lv: lv)) }
                 }
