@@ -31,6 +31,8 @@ let package = Package(
                        providers: [.apt(["libcurl4-openssl-dev"])]),
         // curl_easy_setopt/getinfo are variadic: typed, non-variadic wrappers live here.
         .target(name: "CCurlShim", dependencies: ["CLibcurl"]),
+        // malloc statistics for `debug crdt-replay` (glibc's mallinfo2 is not in the Glibc module).
+        .target(name: "CHeapStats"),
 
         // Wrapper modules: the only Swift code that sees the C APIs.
         .target(name: "AnvcsGit", dependencies: ["CLibgit2"], exclude: ["README.md"], swiftSettings: strict),
@@ -59,7 +61,7 @@ let package = Package(
 
         // The only module that parses arguments, reads the environment and prints.
         .target(name: "AnvcsCommands", dependencies: [
-            "AnvcsGit", "AnvcsConfig", "AnvcsProvenance", "AnvcsStorage", "AnvcsArtifacts", "AnvcsCRDT", "AnvcsMerge",
+            "AnvcsGit", "AnvcsConfig", "AnvcsProvenance", "AnvcsStorage", "AnvcsArtifacts", "AnvcsCRDT", "AnvcsMerge", "CHeapStats",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], exclude: ["README.md"], swiftSettings: strict),
         .executableTarget(name: "git-anvcs", dependencies: ["AnvcsCommands"], exclude: ["README.md"], swiftSettings: strict),

@@ -1,1 +1,0 @@
-// AnvcsCRDT: see README.md beside this file.

@@ -1,0 +1,5 @@
+import Foundation
+
+enum ProcessInfoLite {
+    static var environment: [String: String] { ProcessInfo.processInfo.environment }
+}
