@@ -13,24 +13,29 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 export PATH="$bin:$PATH" HOME="$work" GIT_CONFIG_NOSYSTEM=1 ANVCS_HOOKS_DIR="$PWD/hooks"
 export GIT_AUTHOR_NAME=bench GIT_AUTHOR_EMAIL=bench@example.com GIT_COMMITTER_NAME=bench GIT_COMMITTER_EMAIL=bench@example.com
-for r in plain anvcs; do
+for r in plain emptyhook anvcs; do
   git init -q -b main "$work/$r"
   seq 1 200 > "$work/$r/file.txt"
   git -C "$work/$r" add file.txt && git -C "$work/$r" commit -q -m base
 done
 git -C "$work/anvcs" anvcs init -q
+# git's own floor: the cost of running any post-commit hook at all (one that only exits).
+printf '#!/bin/sh\nexit 0\n' > "$work/emptyhook/.git/hooks/post-commit" && chmod +x "$work/emptyhook/.git/hooks/post-commit"
 export ANVCS_AGENT_ID=bench-agent ANVCS_MODEL=bench-model ANVCS_PROMPT="benchmark prompt"
 hyperfine -N --warmup 3 --runs "$runs" --export-json "$work/result.json" \
   --prepare "sh -c 'echo \$\$ >> $work/plain/file.txt && git -C $work/plain add file.txt'" \
+  --prepare "sh -c 'echo \$\$ >> $work/emptyhook/file.txt && git -C $work/emptyhook add file.txt'" \
   --prepare "sh -c 'echo \$\$ >> $work/anvcs/file.txt && git -C $work/anvcs add file.txt'" \
   -n "git commit (plain)" "git -C $work/plain commit -q -m change" \
+  -n "git commit (an empty post-commit hook)" "git -C $work/emptyhook commit -q -m change" \
   -n "git commit (ANVCS hooks)" "git -C $work/anvcs commit -q -m change"
 python3 - "$work/result.json" <<'PY'
 import json, sys
 r = json.load(open(sys.argv[1]))["results"]
-plain, anvcs = r[0], r[1]
-print(f"mean plain {plain['mean']*1000:.2f} ms, with ANVCS {anvcs['mean']*1000:.2f} ms, "
-      f"ratio {anvcs['mean']/plain['mean']:.3f} (median ratio {anvcs['median']/plain['median']:.3f}); goal <= 1.10")
+plain, empty, anvcs = r[0], r[1], r[2]
+print(f"mean plain {plain['mean']*1000:.2f} ms, empty hook {empty['mean']*1000:.2f} ms, with ANVCS {anvcs['mean']*1000:.2f} ms")
+print(f"ratio ANVCS/plain {anvcs['mean']/plain['mean']:.3f} (median {anvcs['median']/plain['median']:.3f}; goal <= 1.10); "
+      f"git's floor for any hook {empty['mean']/plain['mean']:.3f}; ANVCS over that floor {anvcs['mean']/empty['mean']:.3f}")
 PY
 start=$(date +%s%N)
 notes=$(git -C "$work/anvcs" anvcs log --json | python3 -c 'import json,sys; print(sum(1 for n in json.load(sys.stdin)["nodes"] if n["agent_id"] == "bench-agent"))')

@@ -50,6 +50,7 @@ struct Hook: ParsableCommand {
     func dispatch(_ context: Context) throws {
         switch name {
         case "post-commit": try postCommit(context)
+        case "drain": try drainInBackground(context)
         case "prepare-commit-msg": try prepareCommitMessage(context)
         case "post-rewrite": try postRewrite(context)
         case "post-merge": try postMerge(context)
@@ -68,18 +69,10 @@ struct Hook: ParsableCommand {
         for problem in settings.problems { report("\(problem.description)", context: context) }
         let output = try CaptureRunner.capture(commit: commit, repository: repository, settings: settings, context: context)
         for warning in output.warnings { report(warning, context: context) }
-        var note = output.note
-        // A cherry-pick carries the original's provenance and points at it.
-        if let picked = pickedFrom.flatMap({ ObjectID(hex: $0) }), picked != commit {
-            if case .note(let original) = try store.lookup(picked) {
-                note = ProvenanceNote(json: NoteMerge.merge(original.json, note.json).merged)
-                note.json["commit_id"] = .string(commit.hex)
-            }
-            note.json["rewritten_from"] = .array([.string(picked.hex)])
-            note.json["rewrite"] = .string("cherry-pick")
-        }
+        let note = try CaptureRunner.carryCherryPick(output.note, commit: commit, pickedFrom: pickedFrom, store: store)
         try pending.save(note, commit: commit.hex)
-        try pending.drain(into: store, now: context.now, wait: 0, mirror: settings.bool("provenance.mirror"))
+        try pending.drain(into: store, now: context.now, wait: 0, mirror: settings.bool("provenance.mirror"),
+                          capture: CaptureRunner.fromEnvironment(context))
         // Keep the query index warm while nobody waits for us.
         if background { try ProvenanceIndex(repository: repository, stateDirectory: store.stateDirectory).sync() }
     }
@@ -117,8 +110,34 @@ struct Hook: ParsableCommand {
         let input = String(decoding: FileHandle.standardInput.readDataToEndOfFile(), as: UTF8.self)
         let repository = try context.repository()
         let store = ProvenanceStore(repository: repository)
-        try PendingCaptures(stateDirectory: store.stateDirectory).drain(into: store, now: context.now)
+        try PendingCaptures(stateDirectory: store.stateDirectory).drain(into: store, now: context.now, capture: CaptureRunner.fromEnvironment(context))
         _ = try Rewrites.apply(Rewrites.parse(input), kind: kind, store: store, now: context.now)
+    }
+
+    /// The background drainer the post-commit script starts when none is running: it records
+    /// every pending capture, and before exiting looks once more after giving up its pid file,
+    /// so a capture marked while it was finishing is never left behind.
+    func drainInBackground(_ context: Context) throws {
+        let repository = try context.repository()
+        let store = ProvenanceStore(repository: repository)
+        let pending = PendingCaptures(stateDirectory: store.stateDirectory)
+        let mine = "\(getpid())\n"
+        try AtomicFile.write(mine, to: pending.drainerPath)
+        defer {
+            if let current = FileManager.default.contents(atPath: pending.drainerPath), String(decoding: current, as: UTF8.self) == mine {
+                try? FileManager.default.removeItem(atPath: pending.drainerPath)
+            }
+        }
+        var rounds = 0
+        while rounds < 10_000 {
+            rounds += 1
+            try pending.drain(into: store, now: context.now, wait: 0, capture: CaptureRunner.fromEnvironment(context))
+            if pending.hasPending { continue }
+            try? FileManager.default.removeItem(atPath: pending.drainerPath)
+            guard pending.hasPending else { break }
+            try AtomicFile.write(mine, to: pending.drainerPath)
+        }
+        try ProvenanceIndex(repository: repository, stateDirectory: store.stateDirectory).sync()
     }
 
     /// `git merge` runs post-merge, not post-commit: a merge commit it just made gets its note here.
@@ -140,7 +159,7 @@ struct Hook: ParsableCommand {
         if name == "pre-push" { _ = FileHandle.standardInput.readDataToEndOfFile() }
         let repository = try context.repository()
         let store = ProvenanceStore(repository: repository)
-        try PendingCaptures(stateDirectory: store.stateDirectory).drain(into: store, now: context.now)
+        try PendingCaptures(stateDirectory: store.stateDirectory).drain(into: store, now: context.now, capture: CaptureRunner.fromEnvironment(context))
     }
 
     func report(_ message: String, context: Context) {
@@ -173,6 +192,34 @@ enum CaptureRunner {
         var warnings: [String]
     }
 
+    /// Capture from the variables the post-commit script wrote (not this process's own
+    /// environment, which belongs to whichever commit started the drainer). PATH and HOME come
+    /// from the process, for running git.
+    static func fromEnvironment(_ context: Context) -> PendingCaptures.CaptureFromEnvironment {
+        { commit, captured in
+            var env = captured
+            for key in ["PATH", "HOME"] { env[key] = context.environment[key] }
+            let child = Context(environment: env, workingDirectory: context.workingDirectory)
+            let repository = try child.repository()
+            let output = try capture(commit: commit, repository: repository, settings: child.settings(for: repository), context: child)
+            if !output.warnings.isEmpty { Terminal.warning("\(commit.short): " + output.warnings.joined(separator: "; ")) }
+            return try carryCherryPick(output.note, commit: commit, pickedFrom: captured["ANVCS_PICKED_FROM"], store: ProvenanceStore(repository: repository))
+        }
+    }
+
+    /// A cherry-pick carries the original's provenance and points at it.
+    static func carryCherryPick(_ note: ProvenanceNote, commit: ObjectID, pickedFrom: String?, store: ProvenanceStore) throws -> ProvenanceNote {
+        guard let picked = pickedFrom.flatMap({ ObjectID(hex: $0) }), picked != commit else { return note }
+        var result = note
+        if case .note(let original) = try store.lookup(picked) {
+            result = ProvenanceNote(json: NoteMerge.merge(original.json, note.json).merged)
+            result.json["commit_id"] = .string(commit.hex)
+        }
+        result.json["rewritten_from"] = .array([.string(picked.hex)])
+        result.json["rewrite"] = .string("cherry-pick")
+        return result
+    }
+
     static func capture(commit: ObjectID, repository: Repository, settings: Settings, context: Context) throws -> Output {
         let details = try repository.commit(commit)
         let store = ProvenanceStore(repository: repository)
@@ -184,9 +231,25 @@ enum CaptureRunner {
         return Output(note: note, warnings: output.warnings)
     }
 
-    /// `git --version` without the words (about a millisecond; capture runs off git's clock).
-    static func gitVersion(_ environment: [String: String]) -> String? {
-        guard let result = try? Subprocess.run(["git", "--version"], environment: environment), result.status == 0 else { return nil }
-        return result.stdout.trimmingCharacters(in: .whitespacesAndNewlines).replacingOccurrences(of: "git version ", with: "")
+    /// `git --version` without the words, asked once per process (a drainer captures many commits).
+    static func gitVersion(_ environment: [String: String]) -> String? { GitVersionCache.shared.value(environment) }
+}
+
+/// One `git --version` per process.
+final class GitVersionCache: @unchecked Sendable {
+    static let shared = GitVersionCache()
+    private let lock = NSLock()
+    private var cached: String??
+
+    func value(_ environment: [String: String]) -> String? {
+        lock.lock()
+        defer { lock.unlock() }
+        if let cached { return cached }
+        var version: String?
+        if let result = try? Subprocess.run(["git", "--version"], environment: environment), result.status == 0 {
+            version = result.stdout.trimmingCharacters(in: .whitespacesAndNewlines).replacingOccurrences(of: "git version ", with: "")
+        }
+        cached = .some(version)
+        return version
     }
 }

@@ -62,7 +62,7 @@ struct Context {
     /// A failure here is a warning: the notes already written are still worth showing.
     func settlePending(_ store: ProvenanceStore) {
         do {
-            try PendingCaptures(stateDirectory: store.stateDirectory).drain(into: store, now: now)
+            try PendingCaptures(stateDirectory: store.stateDirectory).drain(into: store, now: now, capture: CaptureRunner.fromEnvironment(self))
         } catch {
             Terminal.warning("could not record pending provenance: \(Failure.describe(error))")
         }
