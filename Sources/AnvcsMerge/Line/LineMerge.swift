@@ -84,7 +84,7 @@ struct LineMerge {
         }
     }
 
-    private static func combine(_ script1: [LineChange], _ script2: [LineChange], _ c1: [Int], _ c2: [Int],
+    static func combine(_ script1: [LineChange], _ script2: [LineChange], _ c1: [Int], _ c2: [Int],
                                 baseCount: Int, oursCount: Int, theirsCount: Int) -> [Region] {
         var regions: [Region] = []
         var a = 0, b = 0
