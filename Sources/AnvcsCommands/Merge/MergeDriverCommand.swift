@@ -58,8 +58,13 @@ struct MergeDriverCommand: ParsableCommand {
             FileHandle.standardError.write(Data("warning: Cannot merge binary files: \(path ?? ours) (ours kept)\n".utf8))
             return 1
         }
-        let labels = ConflictLabels(ours: oursLabel ?? "ours", base: baseLabel ?? "base",
-                                    theirs: theirsLabel ?? "theirs", markerSize: markerSize)
+        // git before 2.44 passes %S %X %Y through unexpanded: treat those as absent.
+        func label(_ given: String?, _ placeholder: String, _ fallback: String) -> String {
+            guard let given, given != placeholder, !given.isEmpty else { return fallback }
+            return given
+        }
+        let labels = ConflictLabels(ours: label(oursLabel, "%X", "ours"), base: label(baseLabel, "%S", "base"),
+                                    theirs: label(theirsLabel, "%Y", "theirs"), markerSize: markerSize)
         let output = MergeEngine.merge(MergeInput(base: baseText, ours: oursText, theirs: theirsText,
                                                   path: path, style: style, labels: labels))
         try MergeFileIO.write(output.text, to: ours)
