@@ -59,6 +59,9 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: strict),
         .executableTarget(name: "git-anvcs", dependencies: ["AnvcsCommands"], swiftSettings: strict),
+        // Prints the merge engine's figures beside git merge-file's on a mined corpus.
+        .executableTarget(name: "anvcs-merge-benchmark", dependencies: ["AnvcsMerge"], path: "Benchmarks/merge",
+                          swiftSettings: strict),
 
         // Tests: hermetic repositories, a process runner and a seeded RNG.
         .target(name: "AnvcsTestSupport", path: "Tests/AnvcsTestSupport", swiftSettings: strict),
