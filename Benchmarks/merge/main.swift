@@ -70,6 +70,10 @@ func classify(clean: Bool, text: [UInt8], human: [UInt8]) -> Outcome {
     clean ? (text == human ? .cleanEqual : .cleanDifferent) : .conflict
 }
 
+/// ANVCS_BENCH_LAYERS=structure,tokens,... limits the engine's layers (to measure each one).
+let layers: Set<MergeLayer> = ProcessInfo.processInfo.environment["ANVCS_BENCH_LAYERS"].map {
+    Set($0.split(separator: ",").compactMap { MergeLayer(rawValue: String($0)) })
+} ?? [.identicalChange, .whitespace, .tokens, .structure]
 let root = URL(fileURLWithPath: CommandLine.arguments.count > 1 ? CommandLine.arguments[1] : "/tmp/anvcs-merge-corpus")
 let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("anvcs-merge-bench-\(getpid())")
 try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
@@ -88,8 +92,7 @@ for s in scenarios {
     let gitOutcome = classify(clean: g.clean, text: g.text, human: s.result)
     git.add(gitOutcome, g.ms)
     let start = ContinuousClock.now
-    let output = MergeEngine.merge(MergeInput(base: s.base, ours: s.ours, theirs: s.theirs, path: s.path,
-                                              labels: ConflictLabels(ours: "ours", base: "base", theirs: "theirs")))
+    let output = MergeEngine.merge(MergeInput(base: s.base, ours: s.ours, theirs: s.theirs, path: s.path, labels: ConflictLabels(ours: "ours", base: "base", theirs: "theirs"), layers: layers))
     let ms = milliseconds(ContinuousClock.now - start)
     let ourOutcome = classify(clean: output.isClean, text: output.text, human: s.result)
     anvcs.add(ourOutcome, ms)
@@ -112,7 +115,7 @@ for s in scenarios {
 func row(_ label: String, _ a: String, _ b: String) {
     print(label.padding(toLength: 44, withPad: " ", startingAt: 0) + a.padding(toLength: 18, withPad: " ", startingAt: 0) + b)
 }
-print("Merge evaluation on \(scenarios.count) real scenarios from \(root.path)")
+print("Merge evaluation on \(scenarios.count) real scenarios from \(root.path); layers: \(layers.map(\.rawValue).sorted().joined(separator: ","))")
 row("", "git merge-file", "anvcs merge")
 for outcome in Outcome.allCases {
     row(outcome.rawValue, "\(git.counts[outcome] ?? 0)", "\(anvcs.counts[outcome] ?? 0)")

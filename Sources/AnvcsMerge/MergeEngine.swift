@@ -7,9 +7,13 @@ public struct MergeInput: Sendable {
     public var path: String?
     public var style: ConflictStyle
     public var labels: ConflictLabels
+    /// Layers beyond git's line merge that may run (all by default; fewer for evaluation).
+    public var layers: Set<MergeLayer>
 
     public init(base: [UInt8], ours: [UInt8], theirs: [UInt8], path: String? = nil,
-                style: ConflictStyle = .merge, labels: ConflictLabels = ConflictLabels()) {
+                style: ConflictStyle = .merge, labels: ConflictLabels = ConflictLabels(),
+                layers: Set<MergeLayer> = [.identicalChange, .whitespace, .tokens, .structure]) {
+        self.layers = layers
         self.base = base
         self.ours = ours
         self.theirs = theirs
@@ -79,8 +83,8 @@ public enum MergeEngine {
             let check = SyntaxCheck(language: language)
             let lenient = language == .json && ![b, o, t].allSatisfy { check.accepts($0) }
             sidesParse = [b, o, t].allSatisfy { check.accepts($0, lenientJSON: lenient) }
-            if sidesParse && totalBytes < structuredByteLimit {
-                let structured = StructuredMerge(language: language,
+            if sidesParse && totalBytes < structuredByteLimit && input.layers.contains(.structure) {
+                let structured = StructuredMerge(language: language, layers: input.layers,
                                                  deadline: ContinuousClock.now.advanced(by: structuredTimeLimit))
                 if let (merged, resolutions) = structured.merge(base: b, ours: o, theirs: t),
                    check.accepts(merged, lenientJSON: lenient) {
@@ -98,7 +102,7 @@ public enum MergeEngine {
     static func refinedLineMerge(_ input: MergeInput, language: Language?, validate: Bool,
                                  fallback: MergeOutput) -> MergeOutput {
         let merge = LineMerge(base: input.base, ours: input.ours, theirs: input.theirs, style: .diff3)
-        let refinement = Refinement(language: language)
+        let refinement = Refinement(language: language, layers: input.layers)
         var out: [UInt8] = []
         var conflicts = 0
         var resolutions = [MergeResolution(layer: .line, detail: "line merge left \(fallback.conflictCount) conflict(s)")]

@@ -1,15 +1,20 @@
 /// Layer (b): conflicts that are not real once looked at more closely.
 struct Refinement {
     let language: Language?
+    let layers: Set<MergeLayer>
 
     /// A resolution of one conflict region, or nil to leave it a conflict.
     func resolve(ours: ArraySlice<UInt8>, base: ArraySlice<UInt8>, theirs: ArraySlice<UInt8>) -> ([UInt8], MergeResolution)? {
-        if ours == theirs {
+        if ours == theirs && layers.contains(.identicalChange) {
             return (Array(ours), MergeResolution(layer: .identicalChange, detail: "both sides made the same change"))
         }
-        if let merged = tokenMerge(ours: ours, base: base, theirs: theirs) {
+        // Only edits within lines: regions where the sides add or drop lines are left to the other layers.
+        let lineCounts = [ours, base, theirs].map { $0.reduce(0) { $0 + ($1 == 0x0A ? 1 : 0) } }
+        if layers.contains(.tokens), lineCounts[0] == lineCounts[1], lineCounts[1] == lineCounts[2],
+           let merged = tokenMerge(ours: ours, base: base, theirs: theirs) {
             return (merged, MergeResolution(layer: .tokens, detail: "changes touch different tokens of the same lines"))
         }
+        guard layers.contains(.whitespace) else { return nil }
         let strict = language?.indentationMatters ?? false
         func normalize(_ bytes: ArraySlice<UInt8>) -> [UInt8] {
             strict ? Self.withoutTrailingWhitespace(bytes) : Self.withoutWhitespace(bytes)
@@ -67,7 +72,17 @@ struct Refinement {
         while i < bytes.endIndex {
             let start = i
             let b = bytes[i]
-            if isWord(b) {
+            if b == 0x22 || b == 0x27 || b == 0x60 {
+                // A string literal is one token: never merge inside versions or messages.
+                i += 1
+                while i < bytes.endIndex && bytes[i] != b && bytes[i] != 0x0A {
+                    i += bytes[i] == 0x5C ? 2 : 1
+                }
+                i = min(i + 1, bytes.endIndex)
+            } else if b >= 0x30 && b <= 0x39 {
+                // A number or version number (1.2.3-beta.1) is one token.
+                while i < bytes.endIndex && (isWord(bytes[i]) || bytes[i] == 0x2E || bytes[i] == 0x2D) { i += 1 }
+            } else if isWord(b) {
                 while i < bytes.endIndex && isWord(bytes[i]) { i += 1 }
             } else if b == 0x20 || b == 0x09 {
                 while i < bytes.endIndex && (bytes[i] == 0x20 || bytes[i] == 0x09) { i += 1 }

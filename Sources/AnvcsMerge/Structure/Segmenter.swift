@@ -50,7 +50,10 @@ struct Segmenter {
         // Comments and blank lines just above a unit belong to it.
         func attachedStart(_ start: Int, floor: Int) -> Int {
             var s = start
-            while s - 1 >= floor, lines[s - 1].isBlank || (lines[s - 1].isComment && lines[s - 1].indent <= indent) { s -= 1 }
+            while s - 1 >= floor,
+                  lines[s - 1].isBlank || (lines[s - 1].isComment && (lines[s - 1].indent <= indent || lines[s - 1].startsInside)) {
+                s -= 1
+            }
             return s
         }
         var units: [Unit] = []
@@ -105,7 +108,7 @@ struct Segmenter {
     private func attachedStartFirst(_ lines: [ScannedLine], _ start: Int, _ indent: Int) -> Int {
         // Before the first unit, only comments directly above it (no blank line between) go with it.
         var s = start
-        while s - 1 >= 0, lines[s - 1].isComment, lines[s - 1].indent == indent { s -= 1 }
+        while s - 1 >= 0, lines[s - 1].isComment, lines[s - 1].indent == indent || lines[s - 1].startsInside { s -= 1 }
         return s
     }
 

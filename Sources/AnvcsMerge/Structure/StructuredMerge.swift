@@ -8,12 +8,12 @@ struct StructuredMerge {
     private let segmenter: Segmenter
     private let refinement: Refinement
 
-    init(language: Language, deadline: ContinuousClock.Instant) {
+    init(language: Language, layers: Set<MergeLayer>, deadline: ContinuousClock.Instant) {
         self.language = language
         self.deadline = deadline
         scanner = LineScanner(language: language)
         segmenter = Segmenter(language: language)
-        refinement = Refinement(language: language)
+        refinement = Refinement(language: language, layers: layers)
     }
 
     final class Log { var resolutions: [MergeResolution] = [] }
