@@ -86,11 +86,19 @@ guard !scenarios.isEmpty else {
 var git = Tally(), anvcs = Tally()
 var gitRightWeWrong: [String] = []
 var gitConflicts = 0, resolvedCorrectlyWhereGitConflicted = 0, resolvedDifferentlyWhereGitConflicted = 0
+var lineParity = 0
+var differentOnlyInWhitespace = 0, differentOnlyInLineOrder = 0
+func squeezed(_ b: [UInt8]) -> [UInt8] { b.filter { $0 != 0x20 && $0 != 0x09 && $0 != 0x0A && $0 != 0x0D } }
+func sortedLines(_ b: [UInt8]) -> [ArraySlice<UInt8>] { b.split(separator: 0x0A).sorted { $0.lexicographicallyPrecedes($1) } }
 var byLanguage: [String: (total: Int, gitConflicts: Int, ourFixes: Int)] = [:]
 for s in scenarios {
     let g = try gitMergeFile(s, scratch: scratch)
     let gitOutcome = classify(clean: g.clean, text: g.text, human: s.result)
     git.add(gitOutcome, g.ms)
+    // Parity of the line layer with git merge-file, output and status, on every mined case.
+    let line = MergeEngine.lineMerge(MergeInput(base: s.base, ours: s.ours, theirs: s.theirs,
+                                                labels: ConflictLabels(ours: "ours", base: "base", theirs: "theirs")))
+    if line.text == g.text && line.isClean == g.clean { lineParity += 1 } else { print("  line layer differs from git: \(s.name)") }
     let start = ContinuousClock.now
     let output = MergeEngine.merge(MergeInput(base: s.base, ours: s.ours, theirs: s.theirs, path: s.path, labels: ConflictLabels(ours: "ours", base: "base", theirs: "theirs"), layers: layers))
     let ms = milliseconds(ContinuousClock.now - start)
@@ -106,6 +114,8 @@ for s in scenarios {
         if ourOutcome == .cleanEqual { resolvedCorrectlyWhereGitConflicted += 1; entry.ourFixes += 1 }
         if ourOutcome == .cleanDifferent {
             resolvedDifferentlyWhereGitConflicted += 1
+            if squeezed(output.text) == squeezed(s.result) { differentOnlyInWhitespace += 1 }
+            else if sortedLines(output.text) == sortedLines(s.result) { differentOnlyInLineOrder += 1 }
             if ProcessInfo.processInfo.environment["ANVCS_BENCH_VERBOSE"] != nil { print("  clean-but-different: \(s.name)") }
         }
     }
@@ -120,12 +130,14 @@ row("", "git merge-file", "anvcs merge")
 for outcome in Outcome.allCases {
     row(outcome.rawValue, "\(git.counts[outcome] ?? 0)", "\(anvcs.counts[outcome] ?? 0)")
 }
+row("line layer byte-identical to git", "-", "\(lineParity)/\(scenarios.count)")
 row("crashes", "0", "0 (in-process: a crash would end this run)")
 row("git right, anvcs wrong (must be 0)", "-", "\(gitRightWeWrong.count)")
 row("median ms per file", String(format: "%.2f (process)", git.median), String(format: "%.2f (in-process)", anvcs.median))
 let percent = gitConflicts == 0 ? 0 : 100.0 * Double(resolvedCorrectlyWhereGitConflicted) / Double(gitConflicts)
 print(String(format: "Where git conflicts (%d): anvcs resolves %d exactly as the human did (%.1f%%), %d differently.",
              gitConflicts, resolvedCorrectlyWhereGitConflicted, percent, resolvedDifferentlyWhereGitConflicted))
+print("  of those different: \(differentOnlyInWhitespace) only in whitespace, \(differentOnlyInLineOrder) only in the order of lines")
 for (ext, e) in byLanguage.sorted(by: { $0.key < $1.key }) {
     print("  .\(ext): \(e.total) scenarios, git conflicts \(e.gitConflicts), anvcs resolves \(e.ourFixes) of them as the human did")
 }
