@@ -51,7 +51,7 @@ let package = Package(
             "AnvcsCRDT",
             .product(name: "SwiftParser", package: "swift-syntax"),
             .product(name: "SwiftSyntax", package: "swift-syntax"),
-        ], swiftSettings: strict),
+        ], exclude: ["README.md"], swiftSettings: strict),
 
         // The only module that parses arguments, reads the environment and prints.
         .target(name: "AnvcsCommands", dependencies: [
@@ -61,6 +61,7 @@ let package = Package(
         .executableTarget(name: "git-anvcs", dependencies: ["AnvcsCommands"], swiftSettings: strict),
         // Prints the merge engine's figures beside git merge-file's on a mined corpus.
         .executableTarget(name: "anvcs-merge-benchmark", dependencies: ["AnvcsMerge"], path: "Benchmarks/merge",
+                          exclude: ["README.md"],
                           swiftSettings: strict),
 
         // Tests: hermetic repositories, a process runner and a seeded RNG.
