@@ -65,6 +65,10 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], exclude: ["README.md"], swiftSettings: strict),
         .executableTarget(name: "git-anvcs", dependencies: ["AnvcsCommands"], exclude: ["README.md"], swiftSettings: strict),
+        // Prints the merge engine's figures beside git merge-file's on a mined corpus.
+        .executableTarget(name: "anvcs-merge-benchmark", dependencies: ["AnvcsMerge"], path: "Benchmarks/merge",
+                          exclude: ["README.md"],
+                          swiftSettings: strict),
 
         // Tests: hermetic repositories, a process runner and a seeded RNG.
         .target(name: "AnvcsTestSupport", path: "Tests/AnvcsTestSupport", swiftSettings: strict),

@@ -1,1 +1,0 @@
-// AnvcsMerge: see README.md beside this file.

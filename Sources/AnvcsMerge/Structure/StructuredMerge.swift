@@ -1,0 +1,234 @@
+/// Layer (c) and (d): merge a file as blocks of named units (declarations, imports, keys),
+/// recursively, keeping both sides' additions in a deterministic order. Gives up (nil) whenever
+/// a decision would be a guess.
+struct StructuredMerge {
+    let language: Language
+    let deadline: ContinuousClock.Instant
+    private let scanner: LineScanner
+    private let segmenter: Segmenter
+    private let refinement: Refinement
+
+    init(language: Language, layers: Set<MergeLayer>, deadline: ContinuousClock.Instant) {
+        self.language = language
+        self.deadline = deadline
+        scanner = LineScanner(language: language)
+        segmenter = Segmenter(language: language)
+        refinement = Refinement(language: language, layers: layers)
+    }
+
+    final class Log { var resolutions: [MergeResolution] = [] }
+
+    func merge(base: String, ours: String, theirs: String) -> (String, [MergeResolution])? {
+        let scans = [base, ours, theirs].map(scanner.scan)
+        guard scans.allSatisfy(\.wellFormed) else { return nil }
+        guard let b = segmenter.block(scans[0].lines, depth: 0),
+              let o = segmenter.block(scans[1].lines, depth: 0),
+              let t = segmenter.block(scans[2].lines, depth: 0) else { return nil }
+        let log = Log()
+        guard let merged = mergeBlock(b, o, t, depth: 0, path: "", log: log) else { return nil }
+        return (merged, log.resolutions)
+    }
+
+    // MARK: Blocks
+
+    private func mergeBlock(_ b: Block, _ o: Block, _ t: Block, depth: Int, path: String, log: Log) -> String? {
+        guard ContinuousClock.now < deadline else { return nil }
+        guard let prefix = mergeText(text(b.prefix), text(o.prefix), text(t.prefix), log: log),
+              let suffix = mergeText(text(b.suffix), text(o.suffix), text(t.suffix), log: log) else { return nil }
+        guard let order = mergeOrder(b.units, o.units, t.units, log: log, path: path) else { return nil }
+        let baseUnits = Dictionary(b.units.map { ($0.key, $0) }, uniquingKeysWith: { a, _ in a })
+        let oursUnits = Dictionary(o.units.map { ($0.key, $0) }, uniquingKeysWith: { a, _ in a })
+        let theirsUnits = Dictionary(t.units.map { ($0.key, $0) }, uniquingKeysWith: { a, _ in a })
+        var pieces: [String] = []
+        for key in order {
+            guard let piece = mergeUnit(baseUnits[key], oursUnits[key], theirsUnits[key], depth: depth,
+                                        path: path + "/" + key, log: log) else { return nil }
+            if let piece { pieces.append(piece) }
+        }
+        let commaSeparated = o.commaSeparated || t.commaSeparated || b.commaSeparated
+        if commaSeparated {
+            let trailing = o.units.isEmpty ? t.trailingComma : o.trailingComma
+            for k in pieces.indices where k < pieces.count - 1 || trailing {
+                guard let withComma = addComma(pieces[k]) else { return nil }
+                pieces[k] = withComma
+            }
+        }
+        return prefix + pieces.joined() + suffix
+    }
+
+    /// The key order of the merged block: the side that reordered wins, the other side's
+    /// additions follow their predecessor, and concurrent additions go ours first, then theirs.
+    private func mergeOrder(_ b: [Unit], _ o: [Unit], _ t: [Unit], log: Log, path: String) -> [String]? {
+        let bKeys = b.map(\.key), oKeys = o.map(\.key), tKeys = t.map(\.key)
+        let bSet = Set(bKeys), oSet = Set(oKeys), tSet = Set(tKeys)
+        let common = bSet.intersection(oSet).intersection(tSet)
+        let bCommon = bKeys.filter(common.contains), oCommon = oKeys.filter(common.contains),
+            tCommon = tKeys.filter(common.contains)
+        let oursIsSkeleton: Bool
+        if oCommon == bCommon || oCommon == tCommon {
+            oursIsSkeleton = oCommon != bCommon || tCommon == bCommon
+            if oCommon == bCommon && tCommon != bCommon {
+                log.resolutions.append(MergeResolution(layer: .structure, detail: "\(path.isEmpty ? "/" : path): order taken from theirs"))
+            }
+        } else if tCommon == bCommon {
+            oursIsSkeleton = true
+            log.resolutions.append(MergeResolution(layer: .structure, detail: "\(path.isEmpty ? "/" : path): order taken from ours"))
+        } else {
+            return nil
+        }
+        let skeleton = oursIsSkeleton ? oKeys : tKeys
+        let other = oursIsSkeleton ? tKeys : oKeys
+        let otherSet = oursIsSkeleton ? tSet : oSet
+        let skeletonSet = oursIsSkeleton ? oSet : tSet
+        // Units the other side deleted (unchanged ones; changed ones fail in mergeUnit).
+        var result = skeleton.filter { !(bSet.contains($0) && !otherSet.contains($0)) }
+        let named = Dictionary((b + o + t).map { ($0.key, $0.named) }, uniquingKeysWith: { a, c in a && c })
+        let skeletonAdded = Set(skeleton.filter { !bSet.contains($0) })
+        var k = 0
+        while k < other.count {
+            guard !bSet.contains(other[k]) && !skeletonSet.contains(other[k]) else { k += 1; continue }
+            var run: [String] = []
+            let anchor = k > 0 ? other[k - 1] : nil
+            while k < other.count && !bSet.contains(other[k]) && !skeletonSet.contains(other[k]) {
+                run.append(other[k]); k += 1
+            }
+            var at: Int
+            if let anchor {
+                guard let index = result.firstIndex(of: anchor) else { return nil }
+                at = index + 1
+            } else {
+                at = 0
+            }
+            // Concurrent insertions at the same place: both kept, ours before theirs.
+            var concurrent: [String] = []
+            if oursIsSkeleton {
+                while at < result.count && skeletonAdded.contains(result[at]) { concurrent.append(result[at]); at += 1 }
+            } else {
+                var probe = at
+                while probe < result.count && skeletonAdded.contains(result[probe]) { concurrent.append(result[probe]); probe += 1 }
+            }
+            if !concurrent.isEmpty {
+                guard (run + concurrent).allSatisfy({ named[$0] ?? false }) else { return nil }
+                // Both sides replacing the same base unit is an edit conflict, not two insertions.
+                if let next = nextBaseKey(after: anchor, in: bKeys), !oSet.contains(next) && !tSet.contains(next) { return nil }
+                log.resolutions.append(MergeResolution(layer: .structure,
+                    detail: "\(path.isEmpty ? "/" : path): both sides inserted at the same place; kept \(concurrent.count + run.count) units, ours first"))
+            }
+            result.insert(contentsOf: run, at: at)
+        }
+        return result
+    }
+
+    private func nextBaseKey(after anchor: String?, in base: [String]) -> String? {
+        guard let anchor else { return base.first }
+        guard let index = base.firstIndex(of: anchor), index + 1 < base.count else { return nil }
+        return base[index + 1]
+    }
+
+    // MARK: Units
+
+    /// The merged unit text; `.some(nil)` when the unit is deleted; nil when it cannot be merged.
+    private func mergeUnit(_ b: Unit?, _ o: Unit?, _ t: Unit?, depth: Int, path: String, log: Log) -> String?? {
+        switch (b, o, t) {
+        case let (b?, o?, t?):
+            let bt = b.text, ot = o.text, tt = t.text
+            if ot == bt { return .some(tt) }
+            if tt == bt || ot == tt { return .some(ot) }
+            if let nb = nest(b, depth), let no = nest(o, depth), let nt = nest(t, depth),
+               let head = mergeText(nb.head, no.head, nt.head, log: log),
+               let body = mergeBlock(nb.body, no.body, nt.body, depth: nb.depth, path: path, log: log),
+               let tail = mergeText(nb.tail, no.tail, nt.tail, log: log) {
+                return .some(head + body + tail)
+            }
+            if let merged = mergeText(bt, ot, tt, log: log) {
+                log.resolutions.append(MergeResolution(layer: .structure, detail: "\(path): both sides edited; merged"))
+                return .some(merged)
+            }
+            return nil
+        case let (b?, o?, nil):
+            return o.text == b.text ? .some(nil) : nil
+        case let (b?, nil, t?):
+            return t.text == b.text ? .some(nil) : nil
+        case let (nil, o?, t?):
+            return o.text == t.text ? .some(o.text) : nil
+        case let (_, o?, nil):
+            log.resolutions.append(MergeResolution(layer: .structure, detail: "\(path): added by ours"))
+            return .some(o.text)
+        case let (_, nil, t?):
+            log.resolutions.append(MergeResolution(layer: .structure, detail: "\(path): added by theirs"))
+            return .some(t.text)
+        case (_, nil, nil):
+            return .some(nil)
+        }
+    }
+
+    private struct Nested { var head: String; var body: Block; var tail: String; var depth: Int }
+
+    /// The unit as header, a block of members, and closing lines, when it has such a body.
+    private func nest(_ unit: Unit, _ depth: Int) -> Nested? {
+        let lines = unit.lines
+        guard let last = lines.lastIndex(where: { !$0.isBlank && !$0.isComment }) else { return nil }
+        if language == .python || language == .yaml,
+           let h = lines.firstIndex(where: {
+               !$0.isBlank && !$0.isComment && !$0.startsInside && !$0.code.hasPrefix("@") && $0.endDepth == depth
+                   && $0.lastCode == ":"
+           }), h < last {
+            guard let body = segmenter.block(Array(lines[(h + 1)...]), depth: depth, header: lines[h]) else { return nil }
+            return Nested(head: text(lines[...h]), body: body, tail: "", depth: depth)
+        }
+        do {
+            let closing = lines[last]
+            guard closing.startDepth == depth + 1, let first = closing.firstCode, ")]}".contains(first) else { return nil }
+            var h = last - 1
+            while h >= 0 && lines[h].startDepth >= depth + 1 && lines[h].minDepth >= depth + 1 { h -= 1 }
+            guard h >= 0, h < last - 1, lines[h].endDepth == depth + 1, let opener = lines[h].lastCode,
+                  "([{".contains(opener) else { return nil }
+            guard let body = segmenter.block(Array(lines[(h + 1) ..< last]), depth: depth + 1, header: lines[h]) else { return nil }
+            return Nested(head: text(lines[...h]), body: body, tail: text(lines[last...]), depth: depth + 1)
+        }
+    }
+
+    // MARK: Text
+
+    /// A line merge of small texts, refined region by region; nil if any conflict remains.
+    private func mergeText(_ b: String, _ o: String, _ t: String, log: Log) -> String? {
+        if o == b { return t }
+        if t == b || o == t { return o }
+        let merge = LineMerge(base: Array(b.utf8), ours: Array(o.utf8), theirs: Array(t.utf8), style: .diff3)
+        if merge.conflictCount == 0 {
+            return String(decoding: merge.render(style: .diff3, labels: ConflictLabels()), as: UTF8.self)
+        }
+        var out: [UInt8] = []
+        var i = 0
+        for m in merge.regions {
+            switch m.mode {
+            case .identical: continue
+            case .ours: out += merge.ours.text(i ..< m.i1 + m.chg1)
+            case .theirs:
+                out += merge.ours.text(i ..< m.i1)
+                out += merge.theirs.text(m.i2 ..< m.i2 + m.chg2)
+            case .conflict:
+                out += merge.ours.text(i ..< m.i1)
+                guard let (resolved, why) = refinement.resolve(
+                    ours: merge.ours.text(m.i1 ..< m.i1 + m.chg1), base: merge.base.text(m.i0 ..< m.i0 + m.chg0),
+                    theirs: merge.theirs.text(m.i2 ..< m.i2 + m.chg2)) else { return nil }
+                log.resolutions.append(why)
+                out += resolved
+            }
+            i = m.i1 + m.chg1
+        }
+        out += merge.ours.text(i ..< merge.ours.count)
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    private func text<C: Collection>(_ lines: C) -> String where C.Element == ScannedLine {
+        lines.map(\.full).joined()
+    }
+
+    private func addComma(_ unitText: String) -> String? {
+        var lines = scanner.scan(unitText).lines
+        guard let last = lines.lastIndex(where: { !$0.isBlank && !$0.isComment }) else { return nil }
+        lines[last] = Segmenter.addingTrailingComma(lines[last])
+        return text(lines)
+    }
+}

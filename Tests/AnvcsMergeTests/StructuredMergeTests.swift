@@ -1,0 +1,119 @@
+import AnvcsMerge
+import Testing
+
+/// A marked fixture: three versions and what the merge must give (nil: a conflict must remain).
+struct Fixture: CustomTestStringConvertible, Sendable {
+    var name: String
+    var path: String
+    var base: String
+    var ours: String
+    var theirs: String
+    var expected: String?
+    var testDescription: String { name }
+}
+
+let fixtures: [Fixture] = [
+    Fixture(name: "python: both add a function at the end", path: "m.py",
+            base: "import os\n\n\ndef a():\n    return 1\n",
+            ours: "import os\n\n\ndef a():\n    return 1\n\n\ndef b():\n    return 2\n",
+            theirs: "import os\n\n\ndef a():\n    return 1\n\n\ndef c():\n    return 3\n",
+            expected: "import os\n\n\ndef a():\n    return 1\n\n\ndef b():\n    return 2\n\n\ndef c():\n    return 3\n"),
+    Fixture(name: "python: both add an import", path: "m.py",
+            base: "import os\nimport sys\n\nx = 1\n",
+            ours: "import os\nimport re\nimport sys\n\nx = 1\n",
+            theirs: "import os\nimport json\nimport sys\n\nx = 1\n",
+            expected: "import os\nimport re\nimport json\nimport sys\n\nx = 1\n"),
+    Fixture(name: "python: both edit the same function differently", path: "m.py",
+            base: "def a():\n    return 1\n",
+            ours: "def a():\n    return 2\n",
+            theirs: "def a():\n    return 3\n",
+            expected: nil),
+    Fixture(name: "python: methods added to a class on both sides", path: "m.py",
+            base: "class A:\n    def f(self):\n        return 1\n",
+            ours: "class A:\n    def f(self):\n        return 1\n\n    def g(self):\n        return 2\n",
+            theirs: "class A:\n    def f(self):\n        return 1\n\n    def h(self):\n        return 3\n",
+            expected: "class A:\n    def f(self):\n        return 1\n\n    def g(self):\n        return 2\n\n    def h(self):\n        return 3\n"),
+    Fixture(name: "python: __all__ entries added on both sides", path: "m.py",
+            base: "__all__ = [\n    \"a\",\n]\n",
+            ours: "__all__ = [\n    \"a\",\n    \"b\",\n]\n",
+            theirs: "__all__ = [\n    \"a\",\n    \"c\",\n]\n",
+            expected: "__all__ = [\n    \"a\",\n    \"b\",\n    \"c\",\n]\n"),
+    Fixture(name: "json: both add a key to package.json", path: "package.json",
+            base: "{\n  \"name\": \"x\",\n  \"dependencies\": {\n    \"a\": \"1\"\n  }\n}\n",
+            ours: "{\n  \"name\": \"x\",\n  \"dependencies\": {\n    \"a\": \"1\",\n    \"b\": \"2\"\n  }\n}\n",
+            theirs: "{\n  \"name\": \"x\",\n  \"dependencies\": {\n    \"a\": \"1\",\n    \"c\": \"3\"\n  }\n}\n",
+            expected: "{\n  \"name\": \"x\",\n  \"dependencies\": {\n    \"a\": \"1\",\n    \"b\": \"2\",\n    \"c\": \"3\"\n  }\n}\n"),
+    Fixture(name: "json: same key, different values", path: "a.json",
+            base: "{\n  \"v\": 1\n}\n", ours: "{\n  \"v\": 2\n}\n", theirs: "{\n  \"v\": 3\n}\n", expected: nil),
+    Fixture(name: "yaml: both add a top-level key", path: "c.yaml",
+            base: "name: x\nsteps:\n  - a\n",
+            ours: "name: x\nsteps:\n  - a\nours: 1\n",
+            theirs: "name: x\nsteps:\n  - a\ntheirs: 2\n",
+            expected: "name: x\nsteps:\n  - a\nours: 1\ntheirs: 2\n"),
+    Fixture(name: "yaml: nested mapping keys added", path: "c.yml",
+            base: "jobs:\n  build:\n    runs-on: x\n",
+            ours: "jobs:\n  build:\n    runs-on: x\n  lint:\n    runs-on: y\n",
+            theirs: "jobs:\n  build:\n    runs-on: x\n  test:\n    runs-on: z\n",
+            expected: "jobs:\n  build:\n    runs-on: x\n  lint:\n    runs-on: y\n  test:\n    runs-on: z\n"),
+    Fixture(name: "typescript: both add an import and an export", path: "a.ts",
+            base: "import { a } from './a';\n\nexport function f() {\n  return a;\n}\n",
+            ours: "import { a } from './a';\nimport { b } from './b';\n\nexport function f() {\n  return a;\n}\n\nexport function g() {\n  return b;\n}\n",
+            theirs: "import { a } from './a';\nimport { c } from './c';\n\nexport function f() {\n  return a;\n}\n\nexport function h() {\n  return c;\n}\n",
+            expected: "import { a } from './a';\nimport { b } from './b';\nimport { c } from './c';\n\nexport function f() {\n  return a;\n}\n\nexport function g() {\n  return b;\n}\n\nexport function h() {\n  return c;\n}\n"),
+    Fixture(name: "javascript: function moved by ours, edited by theirs", path: "a.js",
+            base: "function a() {\n  return 1;\n}\n\nfunction b() {\n  return 2;\n}\n",
+            ours: "function b() {\n  return 2;\n}\n\nfunction a() {\n  return 1;\n}\n",
+            theirs: "function a() {\n  return 10;\n}\n\nfunction b() {\n  return 2;\n}\n",
+            expected: "function b() {\n  return 2;\n}\n\nfunction a() {\n  return 10;\n}\n"),
+    Fixture(name: "swift: both add a method to a struct", path: "A.swift",
+            base: "struct A {\n    func f() -> Int {\n        1\n    }\n}\n",
+            ours: "struct A {\n    func f() -> Int {\n        1\n    }\n\n    func g() -> Int {\n        2\n    }\n}\n",
+            theirs: "struct A {\n    func f() -> Int {\n        1\n    }\n\n    func h() -> Int {\n        3\n    }\n}\n",
+            expected: "struct A {\n    func f() -> Int {\n        1\n    }\n\n    func g() -> Int {\n        2\n    }\n\n    func h() -> Int {\n        3\n    }\n}\n"),
+    Fixture(name: "unknown extension: edits to different words of one line", path: "notes.txt",
+            base: "alpha beta gamma\n", ours: "ALPHA beta gamma\n", theirs: "alpha beta GAMMA\n",
+            expected: "ALPHA beta GAMMA\n"),
+    Fixture(name: "unknown extension: one side only reindents", path: "x.c",
+            base: "int f() {\nreturn 1;\n}\n", ours: "int f() {\n    return 1;\n}\n", theirs: "int f() {\nreturn 2;\n}\n",
+            expected: "int f() {\n    return 2;\n}\n"),
+    Fixture(name: "unparseable side falls back to lines", path: "m.py",
+            base: "def a(:\n    return 1\n", ours: "def a(:\n    return 2\n", theirs: "def a(:\n    return 3\n", expected: nil),
+]
+
+@Suite struct StructuredMergeTests {
+    @Test(arguments: fixtures)
+    func fixtureMergesAsMarked(_ fixture: Fixture) {
+        let output = MergeEngine.merge(MergeInput(base: Array(fixture.base.utf8), ours: Array(fixture.ours.utf8),
+                                                  theirs: Array(fixture.theirs.utf8), path: fixture.path))
+        let text = String(decoding: output.text, as: UTF8.self)
+        if let expected = fixture.expected {
+            #expect(output.isClean, "expected a clean merge, got:\n\(text)")
+            #expect(text == expected)
+        } else {
+            #expect(!output.isClean, "expected a conflict, got a clean merge:\n\(text)")
+            #expect(text.contains("<<<<<<<"))
+        }
+    }
+
+    @Test func binaryInputKeepsGitsConflict() {
+        let input = MergeInput(base: [0, 1, 10], ours: [0, 2, 10], theirs: [0, 3, 10], path: "a.json")
+        let output = MergeEngine.merge(input)
+        #expect(output.conflictCount == MergeEngine.lineMerge(input).conflictCount)
+        #expect(output.text == MergeEngine.lineMerge(input).text)
+    }
+
+    @Test func crlfIsPreserved() {
+        let base = "{\r\n  \"a\": 1\r\n}\r\n"
+        let ours = "{\r\n  \"a\": 1,\r\n  \"b\": 2\r\n}\r\n"
+        let theirs = "{\r\n  \"a\": 1,\r\n  \"c\": 3\r\n}\r\n"
+        let output = MergeEngine.merge(MergeInput(base: Array(base.utf8), ours: Array(ours.utf8),
+                                                  theirs: Array(theirs.utf8), path: "x.json"))
+        #expect(output.isClean)
+        #expect(String(decoding: output.text, as: UTF8.self) == "{\r\n  \"a\": 1,\r\n  \"b\": 2,\r\n  \"c\": 3\r\n}\r\n")
+    }
+
+    @Test func invalidUTF8FallsBackToLines() {
+        let input = MergeInput(base: [0xFF, 10, 97, 10], ours: [0xFF, 10, 98, 10], theirs: [0xFF, 10, 99, 10], path: "a.py")
+        #expect(MergeEngine.merge(input).text == MergeEngine.lineMerge(input).text)
+    }
+}
