@@ -70,6 +70,25 @@ public struct GitAttributesFile {
         return lines.count != before
     }
 
+    /// File patterns the merge driver understands, one `.gitattributes` line each.
+    public static let mergePatterns = ["*.py", "*.pyi", "*.js", "*.mjs", "*.cjs", "*.jsx", "*.ts", "*.tsx",
+                                       "*.json", "*.yaml", "*.yml", "*.swift"]
+    static let mergeMarker = "# merged by ANVCS's syntax-aware driver (git anvcs init --no-merge-driver removes these)"
+
+    /// Adds (`on`) or removes the `merge=anvcs` lines; returns whether anything changed.
+    public mutating func setMergeDriver(_ on: Bool) -> Bool {
+        let ours = Set([GitAttributesFile.mergeMarker] + GitAttributesFile.mergePatterns.map { "\($0) merge=anvcs" })
+        let present = lines.contains(GitAttributesFile.mergeMarker)
+        if on == present { return false }
+        if on {
+            lines.append(GitAttributesFile.mergeMarker)
+            lines.append(contentsOf: GitAttributesFile.mergePatterns.map { "\($0) merge=anvcs" })
+        } else {
+            lines.removeAll { ours.contains($0) }
+        }
+        return true
+    }
+
     public func save() throws {
         let text = lines.isEmpty ? "" : lines.joined(separator: "\n") + "\n"
         let url = URL(fileURLWithPath: path)
