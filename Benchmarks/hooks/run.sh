@@ -6,13 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 runs=${1:-200}
-command -v hyperfine >/dev/null || { apt-get install -y -qq hyperfine >/dev/null 2>&1 || sudo apt-get install -y -qq hyperfine; }
-swift build -c release --product git-anvcs >/dev/null
-bin=$(swift build -c release --show-bin-path)
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-export PATH="$bin:$PATH" HOME="$work" GIT_CONFIG_NOSYSTEM=1 ANVCS_HOOKS_DIR="$PWD/hooks"
-export GIT_AUTHOR_NAME=bench GIT_AUTHOR_EMAIL=bench@example.com GIT_COMMITTER_NAME=bench GIT_COMMITTER_EMAIL=bench@example.com
+. Benchmarks/common.sh
 for r in plain emptyhook anvcs; do
   git init -q -b main "$work/$r"
   seq 1 200 > "$work/$r/file.txt"

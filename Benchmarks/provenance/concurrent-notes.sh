@@ -7,12 +7,8 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 agents=${1:-16}
 per=${2:-5}
-swift build -c release --product git-anvcs >/dev/null
-bin=$(swift build -c release --show-bin-path)
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-export PATH="$bin:$PATH" HOME="$work" GIT_CONFIG_NOSYSTEM=1 ANVCS_HOOKS_DIR="$PWD/hooks" ANVCS_HOOK_SYNC=1
-export GIT_AUTHOR_NAME=bench GIT_AUTHOR_EMAIL=bench@example.com GIT_COMMITTER_NAME=bench GIT_COMMITTER_EMAIL=bench@example.com
+. Benchmarks/common.sh
+export ANVCS_HOOK_SYNC=1
 git init -q --bare -b main "$work/remote.git"
 git init -q -b main "$work/seed" && git -C "$work/seed" commit -q --allow-empty -m root && git -C "$work/seed" push -q "$work/remote.git" main
 for i in $(seq 1 "$agents"); do

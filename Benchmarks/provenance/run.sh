@@ -7,13 +7,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 n=${1:-20000}
-command -v hyperfine >/dev/null || { apt-get install -y -qq hyperfine >/dev/null 2>&1 || sudo apt-get install -y -qq hyperfine; }
-swift build -c release --product git-anvcs >/dev/null
-bin=$(swift build -c release --show-bin-path)
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-export PATH="$bin:$PATH" HOME="$work" GIT_CONFIG_NOSYSTEM=1 ANVCS_HOOKS_DIR="$PWD/hooks"
-export GIT_AUTHOR_NAME=bench GIT_AUTHOR_EMAIL=bench@example.com GIT_COMMITTER_NAME=bench GIT_COMMITTER_EMAIL=bench@example.com
+. Benchmarks/common.sh
 repo="$work/repo"
 git init -q -b main "$repo"
 start=$(date +%s%N)

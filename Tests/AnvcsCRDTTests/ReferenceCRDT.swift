@@ -1,3 +1,4 @@
+import AnvcsTestSupport
 import AnvcsCRDT
 
 /// The oracle: a deliberately simple list CRDT that replays a whole history from the empty
@@ -93,15 +94,5 @@ struct ReferenceCRDT {
     }
 }
 
-/// SplitMix64: small, seedable, the same on every platform.
-struct SeededGenerator: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
+/// The suite-wide seedable generator (SplitMix64) from AnvcsTestSupport.
+typealias SeededGenerator = SeededRandom

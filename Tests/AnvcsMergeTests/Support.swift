@@ -1,19 +1,10 @@
+import AnvcsTestSupport
 import AnvcsMerge
 import Foundation
 import Testing
 
-/// A replayable random source (splitmix64), so a failing case can be rerun from its seed.
-struct SeededGenerator: RandomNumberGenerator {
-    private var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
+/// The suite-wide seedable generator (SplitMix64) from AnvcsTestSupport.
+typealias SeededGenerator = SeededRandom
 
 /// Base and two edited sides built from a small vocabulary so that edits collide often.
 struct GeneratedScenario {
