@@ -207,7 +207,9 @@ public final class ProvenanceIndex {
         // needed, so `log -n 10` reads ten.
         let one = try db.prepare(select + " WHERE c.seq = ?")
         if !conditions.isEmpty {
-            for (seq, c) in try db.prepare(select + " WHERE " + conditions.joined(separator: " AND ")).rows(arguments, read) { rows[seq] = c }
+            // From notes (by the agent/model index) to commits, never a scan of every commit.
+            let selective = "SELECT c.seq, c.id, c.parents, c.author, c.email, c.time, c.summary, n.agent, n.model, n.tests, n.valid, n.json FROM notes n JOIN commits c ON c.id = n.id"
+            for (seq, c) in try db.prepare(selective + " WHERE " + conditions.joined(separator: " AND ")).rows(arguments, read) { rows[seq] = c }
         }
         var out: [IndexedCommit] = []
         for seq in order {

@@ -138,8 +138,16 @@ struct Log: ParsableCommand {
     var json = false
 
     func run() throws {
-        let entries = try LogLoader.load(revisions, filters: filters, context: Context())
-        if json { print(LogLoader.json(entries).serialized()); return }
+        let context = Context()
+        let entries = try LogLoader.load(revisions, filters: filters, context: context)
+        let trace = Trace(enabled: context.environment["ANVCS_TRACE"] != nil)
+        if json {
+            let text = LogLoader.json(entries).serialized()
+            trace.mark("render JSON")
+            print(text)
+            trace.mark("write")
+            return
+        }
         for e in entries {
             print([e.short, pad(e.agent, 16), pad(e.model, 18), pad(e.tests, 4), e.commit.summary].joined(separator: "  "))
         }
@@ -158,8 +166,16 @@ struct Graph: ParsableCommand {
     var dot = false
 
     func run() throws {
-        let entries = try LogLoader.load(revisions, filters: filters, context: Context())
-        if json { print(LogLoader.json(entries).serialized()); return }
+        let context = Context()
+        let entries = try LogLoader.load(revisions, filters: filters, context: context)
+        let trace = Trace(enabled: context.environment["ANVCS_TRACE"] != nil)
+        if json {
+            let text = LogLoader.json(entries).serialized()
+            trace.mark("render JSON")
+            print(text)
+            trace.mark("write")
+            return
+        }
         if dot { print(GraphDrawing.dot(entries)); return }
         for line in GraphDrawing.lines(entries) { print(line) }
     }
