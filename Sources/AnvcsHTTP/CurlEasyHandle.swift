@@ -103,7 +103,10 @@ final class CurlEasyHandle: @unchecked Sendable {
         }
         var status = 0
         _ = anvcs_curl_getinfo_long(handle, CURLINFO_RESPONSE_CODE, &status)
-        return HTTPResponse(status: status, headers: HTTPHeaders(transfer.responseHeaders), body: transfer.collected)
+        var connects = 0
+        _ = anvcs_curl_getinfo_long(handle, CURLINFO_NUM_CONNECTS, &connects)
+        return HTTPResponse(status: status, headers: HTTPHeaders(transfer.responseHeaders), body: transfer.collected,
+                            newConnections: connects)
     }
 
     private func applyProxy(_ proxy: ProxySettings, url: String) throws(HTTPError) {

@@ -35,11 +35,14 @@ public struct HTTPResponse: Sendable {
     /// The body when it was collected: always for statuses outside 200-299 (up to a limit),
     /// and for successes when the caller asked to collect.
     public var body: [UInt8]
+    /// Connections opened for this exchange: 0 when a pooled connection was reused.
+    public var newConnections: Int
 
-    public init(status: Int, headers: HTTPHeaders, body: [UInt8]) {
+    public init(status: Int, headers: HTTPHeaders, body: [UInt8], newConnections: Int = 0) {
         self.status = status
         self.headers = headers
         self.body = body
+        self.newConnections = newConnections
     }
 
     public var isSuccess: Bool { (200..<300).contains(status) }
