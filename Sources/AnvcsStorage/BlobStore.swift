@@ -1,0 +1,39 @@
+/// A place that keeps versions of blobs under keys. Adapters: `LocalBlobStore`, `NFSBlobStore`,
+/// `S3VersionedBlobStore`, `IPFSBlobStore`, and `CompositeBlobStore` over two of them.
+///
+/// Every adapter verifies downloaded bytes against a sha256 (the caller's, or the one the store
+/// recorded at upload) before they replace the destination: a temporary file beside the
+/// destination is renamed over it only once the digest matches.
+public protocol BlobStore: Sendable {
+    /// `local`, `nfs`, `s3`, `ipfs`: the pin's `storage` field.
+    var storageName: String { get }
+    /// Stores the file's current bytes under `key` and returns the pin that finds exactly them.
+    func upload(localPath: String, key: String) throws -> ArtifactPin
+    /// Writes the pinned version to `destinationPath` once its sha256 is verified; a mismatch throws
+    /// `StorageError.digestMismatch` and leaves the destination as it was.
+    func download(key: String, versionId: String, to destinationPath: String, expectedSHA256: String?) throws
+    func exists(key: String, versionId: String) throws -> Bool
+    func deleteVersion(key: String, versionId: String) throws
+}
+
+extension BlobStore {
+    public func download(pin: ArtifactPin, to destinationPath: String) throws {
+        try download(key: pin.key, versionId: pin.versionId, to: destinationPath, expectedSHA256: pin.sha256)
+    }
+}
+
+/// Keys are relative slash-separated names. A key that could escape a directory store
+/// (absolute, `..`, empty segments, NUL) is refused everywhere, so a pin is portable between stores.
+public enum BlobKey {
+    public static func validate(_ key: String) throws {
+        if key.isEmpty { throw StorageError.invalidKey(key: key, reason: "empty") }
+        if key.hasPrefix("/") { throw StorageError.invalidKey(key: key, reason: "absolute") }
+        if key.utf8.contains(0) { throw StorageError.invalidKey(key: key, reason: "contains NUL") }
+        if key.utf8.count > 1024 { throw StorageError.invalidKey(key: key, reason: "longer than 1024 bytes") }
+        for segment in key.split(separator: "/", omittingEmptySubsequences: false) {
+            if segment.isEmpty || segment == "." || segment == ".." {
+                throw StorageError.invalidKey(key: key, reason: "segment '\(segment)' is empty, '.' or '..'")
+            }
+        }
+    }
+}

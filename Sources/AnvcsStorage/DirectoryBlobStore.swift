@@ -1,0 +1,230 @@
+import Crypto
+import Foundation
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Versions of keys in a directory, shared by `LocalBlobStore` and `NFSBlobStore`.
+///
+/// Layout: `<root>/keys/<sha256(key)[0..2]>/<sha256(key)>/` holds `key` (the key's text) and
+/// `versions/<sha256 of content>`. The version id is the content's sha256, so writers on
+/// different machines that store the same bytes produce the same name, and a version file,
+/// once renamed into place, never changes. Writes go to a unique temporary name, are fsynced,
+/// renamed into place, and the directory is fsynced: a reader never sees a partial version,
+/// even on NFS, where rename is atomic on the server.
+struct DirectoryBlobStore: Sendable {
+    let root: String
+    let storageName: String
+
+    func keyDirectory(_ key: String) -> String {
+        let digest = ContentDigest.sha256Hex(of: Array(key.utf8))
+        return "\(root)/keys/\(digest.prefix(2))/\(digest)"
+    }
+
+    func versionPath(key: String, versionId: String) -> String {
+        "\(keyDirectory(key))/versions/\(versionId)"
+    }
+
+    func upload(localPath: String, key: String) throws -> ArtifactPin {
+        try BlobKey.validate(key)
+        let directory = keyDirectory(key)
+        try makeDirectories(directory + "/versions")
+        try writeKeyName(key, in: directory)
+        let temporary = "\(directory)/versions/.incoming-\(DirectoryBlobStore.writerTag())"
+        let (sha256, size) = try copyHashing(from: localPath, to: temporary)
+        let final = "\(directory)/versions/\(sha256)"
+        if access(final, F_OK) == 0 {
+            // Same content already stored (by us or another writer): keep the existing file.
+            unlink(temporary)
+        } else {
+            guard rename(temporary, final) == 0 else {
+                let code = errno
+                unlink(temporary)
+                throw StorageError.fileSystem(operation: "rename into place", path: final, errno: code)
+            }
+            fsyncDirectory("\(directory)/versions")
+        }
+        return ArtifactPin(key: key, storage: storageName, versionId: sha256, sha256: sha256, size: size)
+    }
+
+    func download(key: String, versionId: String, to destinationPath: String, expectedSHA256: String?) throws {
+        try BlobKey.validate(key)
+        let source = versionPath(key: key, versionId: versionId)
+        let input = open(source, O_RDONLY | O_CLOEXEC)
+        guard input >= 0 else {
+            if errno == ENOENT { throw StorageError.notFound(key: key, versionId: versionId, store: "\(storageName):\(root)") }
+            throw StorageError.fileSystem(operation: "open", path: source, errno: errno)
+        }
+        defer { close(input) }
+        let writer = try VerifiedFileWriter(destinationPath: destinationPath)
+        try DirectoryBlobStore.pump(from: input, path: source) { try writer.write($0) }
+        // The version id is the content's sha256: what was stored is checked too, not only the pin.
+        if let expectedSHA256, expectedSHA256.lowercased() != versionId.lowercased() {
+            writer.discard()
+            throw StorageError.digestMismatch(key: key, expected: expectedSHA256, actual: versionId)
+        }
+        try writer.commit(key: key, expectedSHA256: versionId)
+    }
+
+    func exists(key: String, versionId: String) throws -> Bool {
+        try BlobKey.validate(key)
+        return access(versionPath(key: key, versionId: versionId), F_OK) == 0
+    }
+
+    func deleteVersion(key: String, versionId: String) throws {
+        try BlobKey.validate(key)
+        let path = versionPath(key: key, versionId: versionId)
+        guard unlink(path) == 0 else {
+            if errno == ENOENT { throw StorageError.notFound(key: key, versionId: versionId, store: "\(storageName):\(root)") }
+            throw StorageError.fileSystem(operation: "unlink", path: path, errno: errno)
+        }
+    }
+
+    /// Every stored version of `key`, oldest first by modification time.
+    func versions(of key: String) throws -> [String] {
+        try BlobKey.validate(key)
+        let directory = keyDirectory(key) + "/versions"
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
+        return names.filter { !$0.hasPrefix(".") }.sorted { left, right in
+            modificationTime("\(directory)/\(left)") < modificationTime("\(directory)/\(right)")
+        }
+    }
+
+    // MARK: helpers
+
+    private func modificationTime(_ path: String) -> Double {
+        var info = stat()
+        guard stat(path, &info) == 0 else { return 0 }
+        return Double(info.st_mtim.tv_sec) + Double(info.st_mtim.tv_nsec) / 1e9
+    }
+
+    /// A temporary-name component unique across machines and processes sharing a directory.
+    static func writerTag() -> String {
+        var name = [CChar](repeating: 0, count: 256)
+        gethostname(&name, name.count - 1)
+        let host = String(decoding: name.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        return "\(host)-\(getpid())-\(UInt64.random(in: 0...UInt64.max))"
+    }
+
+    private func makeDirectories(_ path: String) throws {
+        do {
+            try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        } catch {
+            throw StorageError.fileSystem(operation: "mkdir -p", path: path, errno: errno == 0 ? EIO : errno)
+        }
+    }
+
+    private func writeKeyName(_ key: String, in directory: String) throws {
+        let path = "\(directory)/key"
+        if access(path, F_OK) == 0 { return }
+        let temporary = "\(directory)/.key-\(DirectoryBlobStore.writerTag())"
+        guard FileManager.default.createFile(atPath: temporary, contents: Data(key.utf8)) else {
+            throw StorageError.fileSystem(operation: "write", path: temporary, errno: errno == 0 ? EIO : errno)
+        }
+        if rename(temporary, path) != 0 { unlink(temporary) }
+    }
+
+    private func copyHashing(from source: String, to temporary: String) throws -> (String, UInt64) {
+        let input = open(source, O_RDONLY | O_CLOEXEC)
+        guard input >= 0 else { throw StorageError.fileSystem(operation: "open", path: source, errno: errno) }
+        defer { close(input) }
+        let output = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o444)
+        guard output >= 0 else { throw StorageError.fileSystem(operation: "create", path: temporary, errno: errno) }
+        var hasher = SHA256()
+        var size: UInt64 = 0
+        do {
+            try DirectoryBlobStore.pump(from: input, path: source) { chunk in
+                hasher.update(bufferPointer: chunk)
+                size += UInt64(chunk.count)
+                var offset = 0
+                while offset < chunk.count {
+                    let count = write(output, chunk.baseAddress! + offset, chunk.count - offset)
+                    if count < 0 {
+                        if errno == EINTR { continue }
+                        throw StorageError.fileSystem(operation: "write", path: temporary, errno: errno)
+                    }
+                    offset += count
+                }
+            }
+            guard fsync(output) == 0 else { throw StorageError.fileSystem(operation: "fsync", path: temporary, errno: errno) }
+        } catch {
+            close(output)
+            unlink(temporary)
+            throw error
+        }
+        close(output)
+        return (ContentDigest.hex(hasher.finalize()), size)
+    }
+
+    static func pump(from descriptor: Int32, path: String, into consume: (UnsafeRawBufferPointer) throws -> Void) throws {
+        let size = 1 << 20
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: size, alignment: 64)
+        defer { buffer.deallocate() }
+        while true {
+            let count = read(descriptor, buffer.baseAddress, size)
+            if count < 0 {
+                if errno == EINTR { continue }
+                throw StorageError.fileSystem(operation: "read", path: path, errno: errno)
+            }
+            if count == 0 { return }
+            try consume(UnsafeRawBufferPointer(rebasing: buffer[0..<count]))
+        }
+    }
+
+    private func fsyncDirectory(_ path: String) {
+        let descriptor = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard descriptor >= 0 else { return }
+        _ = fsync(descriptor)
+        close(descriptor)
+    }
+}
+
+/// The embedded default: versions kept in a directory on this machine (`adapters.local.path`).
+public struct LocalBlobStore: BlobStore {
+    let store: DirectoryBlobStore
+    public var storageName: String { store.storageName }
+    public var root: String { store.root }
+
+    public init(root: String) {
+        store = DirectoryBlobStore(root: root, storageName: "local")
+    }
+
+    public func upload(localPath: String, key: String) throws -> ArtifactPin {
+        var pin = try store.upload(localPath: localPath, key: key)
+        pin.path = nil
+        return pin
+    }
+
+    public func download(key: String, versionId: String, to destinationPath: String, expectedSHA256: String?) throws {
+        try store.download(key: key, versionId: versionId, to: destinationPath, expectedSHA256: expectedSHA256)
+    }
+
+    public func exists(key: String, versionId: String) throws -> Bool { try store.exists(key: key, versionId: versionId) }
+    public func deleteVersion(key: String, versionId: String) throws { try store.deleteVersion(key: key, versionId: versionId) }
+    public func versions(of key: String) throws -> [String] { try store.versions(of: key) }
+}
+
+/// The same layout on a mounted network file system (`adapters.nfs.path`), shared by writers on
+/// several machines: unique temporary names, fsync before rename, content-named versions.
+public struct NFSBlobStore: BlobStore {
+    let store: DirectoryBlobStore
+    public var storageName: String { store.storageName }
+    public var root: String { store.root }
+
+    public init(mountPath: String) {
+        store = DirectoryBlobStore(root: mountPath, storageName: "nfs")
+    }
+
+    public func upload(localPath: String, key: String) throws -> ArtifactPin { try store.upload(localPath: localPath, key: key) }
+
+    public func download(key: String, versionId: String, to destinationPath: String, expectedSHA256: String?) throws {
+        try store.download(key: key, versionId: versionId, to: destinationPath, expectedSHA256: expectedSHA256)
+    }
+
+    public func exists(key: String, versionId: String) throws -> Bool { try store.exists(key: key, versionId: versionId) }
+    public func deleteVersion(key: String, versionId: String) throws { try store.deleteVersion(key: key, versionId: versionId) }
+    public func versions(of key: String) throws -> [String] { try store.versions(of: key) }
+}

@@ -1,0 +1,127 @@
+import AnvcsHTTP
+import Dispatch
+import Foundation
+import Synchronization
+
+extension S3Client {
+    /// Uploads a file, as one PUT below the multipart threshold and as a multipart upload above
+    /// it (parts sent concurrently, at most `maximumConcurrentParts` at a time). The file is read
+    /// twice: once to hash it (whole and per part), once to send it.
+    public func uploadFile(bucket: String, key: String, path: String, metadata: [String: String] = [:],
+                           condition: WriteCondition = .none) throws -> (result: S3PutResult, digest: FileDigest) {
+        let size = try fileSize(path)
+        if size < configuration.multipartThreshold {
+            let digest = try ContentDigest.hashFile(at: path)
+            return (try putObject(bucket: bucket, key: key, fileAt: path, digest: digest, metadata: metadata,
+                                  condition: condition), digest)
+        }
+        let digest = try ContentDigest.hashFile(at: path, partSize: configuration.partSize)
+        return (try multipartUpload(bucket: bucket, key: key, path: path, digest: digest, metadata: metadata,
+                                    condition: condition), digest)
+    }
+
+    func fileSize(_ path: String) throws -> UInt64 {
+        var info = stat()
+        guard stat(path, &info) == 0 else { throw StorageError.fileSystem(operation: "stat", path: path, errno: errno) }
+        return UInt64(info.st_size)
+    }
+
+    public func multipartUpload(bucket: String, key: String, path: String, digest: FileDigest,
+                                metadata: [String: String], condition: WriteCondition) throws -> S3PutResult {
+        let partSize = configuration.partSize
+        let uploadId = try createMultipartUpload(bucket: bucket, key: key, sha256: digest.sha256, metadata: metadata)
+        do {
+            let partCount = digest.partSHA256.count
+            let next = Mutex(0)
+            let etags = Mutex([String?](repeating: nil, count: partCount))
+            let firstFailure = Mutex<(any Error)?>(nil)
+            let workers = max(1, min(configuration.maximumConcurrentParts, partCount))
+            DispatchQueue.concurrentPerform(iterations: workers) { _ in
+                while firstFailure.withLock({ $0 == nil }) {
+                    let index: Int = next.withLock { value in
+                        defer { value += 1 }
+                        return value
+                    }
+                    guard index < partCount else { return }
+                    let offset = UInt64(index) * partSize
+                    let length = min(partSize, digest.size - offset)
+                    do {
+                        let etag = try uploadPart(bucket: bucket, key: key, uploadId: uploadId, number: index + 1,
+                                                  body: .file(path: path, offset: offset, length: length),
+                                                  sha256: digest.partSHA256[index])
+                        etags.withLock { $0[index] = etag }
+                    } catch {
+                        firstFailure.withLock { if $0 == nil { $0 = error } }
+                        return
+                    }
+                }
+            }
+            if let failure = firstFailure.withLock({ $0 }) { throw failure }
+            let parts = etags.withLock { $0 }.enumerated().map { ($0.offset + 1, $0.element ?? "", digest.partSHA256[$0.offset]) }
+            return try completeMultipartUpload(bucket: bucket, key: key, uploadId: uploadId, parts: parts,
+                                               condition: condition, expectedSHA256: digest.sha256)
+        } catch {
+            // Parts of an abandoned upload are billed until aborted.
+            try? abortMultipartUpload(bucket: bucket, key: key, uploadId: uploadId)
+            throw error
+        }
+    }
+
+    func createMultipartUpload(bucket: String, key: String, sha256: String, metadata: [String: String]) throws -> String {
+        var call = Call(operation: "CreateMultipartUpload", method: "POST", bucket: bucket, key: key, query: [("uploads", "")])
+        call.headers.set("Content-Type", "application/octet-stream")
+        call.headers.set("x-amz-checksum-algorithm", "SHA256")
+        call.headers.set("x-amz-meta-sha256", sha256)
+        for (name, value) in metadata.sorted(by: { $0.key < $1.key }) where name != "sha256" {
+            call.headers.set("x-amz-meta-\(name)", value)
+        }
+        let response = try send(call)
+        guard let uploadId = XMLElementNode.parse(response.body)?.text("UploadId") else {
+            throw StorageError.invalidResponse(operation: "CreateMultipartUpload \(call.resource)", detail: "no UploadId")
+        }
+        return uploadId
+    }
+
+    func uploadPart(bucket: String, key: String, uploadId: String, number: Int, body: HTTPRequestBody,
+                    sha256: String) throws -> String {
+        var call = Call(operation: "UploadPart", method: "PUT", bucket: bucket, key: key,
+                        query: [("partNumber", String(number)), ("uploadId", uploadId)])
+        call.body = body
+        call.payloadSHA256 = sha256
+        call.headers.set("x-amz-checksum-sha256", ContentDigest.base64(fromHex: sha256))
+        let response = try send(call)
+        guard let etag = response.headers["ETag"] else {
+            throw StorageError.invalidResponse(operation: "UploadPart \(number) of \(call.resource)", detail: "no ETag")
+        }
+        return etag
+    }
+
+    func completeMultipartUpload(bucket: String, key: String, uploadId: String, parts: [(Int, String, String)],
+                                 condition: WriteCondition, expectedSHA256: String) throws -> S3PutResult {
+        var body = "<CompleteMultipartUpload xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">"
+        for (number, etag, sha256) in parts {
+            body += "<Part><PartNumber>\(number)</PartNumber><ETag>\(XMLElementNode.escape(etag))</ETag>"
+                + "<ChecksumSHA256>\(ContentDigest.base64(fromHex: sha256))</ChecksumSHA256></Part>"
+        }
+        body += "</CompleteMultipartUpload>"
+        var call = Call(operation: "CompleteMultipartUpload", method: "POST", bucket: bucket, key: key,
+                        query: [("uploadId", uploadId)])
+        call.body = .bytes(Array(body.utf8))
+        call.payloadSHA256 = ContentDigest.sha256Hex(of: Array(body.utf8))
+        call.headers.set("Content-Type", "application/xml")
+        condition.apply(to: &call.headers)
+        let response = try send(call)
+        // S3 may answer 200 with an error document when completion fails late.
+        if let root = XMLElementNode.parse(response.body), root.name == "Error" {
+            throw StorageError.s3(status: response.status, code: root.text("Code") ?? "", message: root.text("Message") ?? "",
+                                  operation: "CompleteMultipartUpload", resource: call.resource, requestId: root.text("RequestId"))
+        }
+        return S3PutResult(etag: XMLElementNode.parse(response.body)?.text("ETag") ?? response.headers["ETag"],
+                           versionId: response.headers["x-amz-version-id"].flatMap { $0 == "null" ? nil : $0 })
+    }
+
+    func abortMultipartUpload(bucket: String, key: String, uploadId: String) throws {
+        _ = try send(Call(operation: "AbortMultipartUpload", method: "DELETE", bucket: bucket, key: key,
+                          query: [("uploadId", uploadId)]))
+    }
+}

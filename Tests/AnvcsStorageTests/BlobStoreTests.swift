@@ -1,0 +1,117 @@
+@testable import AnvcsStorage
+import Foundation
+import Testing
+
+struct BlobStoreTests {
+    @Test(arguments: ["local", "nfs"])
+    func directoryStoresKeepVersions(kind: String) throws {
+        let directory = try TestEnvironment.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let store: any BlobStore = kind == "local" ? LocalBlobStore(root: directory + "/store")
+                                                   : NFSBlobStore(mountPath: directory + "/store")
+        let file = directory + "/data.bin"
+        try TestEnvironment.writeRandomFile(at: file, size: 3 << 20, seed: 10)
+        let first = try store.upload(localPath: file, key: "datasets/train.bin")
+        try TestEnvironment.writeRandomFile(at: file, size: 1 << 20, seed: 11)
+        let second = try store.upload(localPath: file, key: "datasets/train.bin")
+        #expect(first.versionId != second.versionId)
+        #expect(first.storage == kind)
+        #expect(try store.upload(localPath: file, key: "datasets/train.bin") == second)
+
+        try store.download(pin: first, to: directory + "/back")
+        #expect(try ContentDigest.hashFile(at: directory + "/back").sha256 == first.sha256)
+        #expect(try store.exists(key: "datasets/train.bin", versionId: first.versionId))
+        try store.deleteVersion(key: "datasets/train.bin", versionId: first.versionId)
+        #expect(try store.exists(key: "datasets/train.bin", versionId: first.versionId) == false)
+        #expect(throws: StorageError.self) { try store.download(pin: first, to: directory + "/back") }
+        #expect(try store.exists(key: "datasets/train.bin", versionId: second.versionId))
+    }
+
+    @Test func storedBytesThatRotAreRefused() throws {
+        let directory = try TestEnvironment.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let store = LocalBlobStore(root: directory + "/store")
+        try TestEnvironment.writeRandomFile(at: directory + "/f", size: 10_000, seed: 12)
+        let pin = try store.upload(localPath: directory + "/f", key: "f")
+        let stored = store.store.versionPath(key: "f", versionId: pin.versionId)
+        chmod(stored, 0o644)
+        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: stored))
+        try handle.seek(toOffset: 500)
+        try handle.write(contentsOf: [0xFF, 0x00])
+        try handle.close()
+        try Data("keep".utf8).write(to: URL(fileURLWithPath: directory + "/dest"))
+        #expect(throws: StorageError.self) { try store.download(pin: pin, to: directory + "/dest") }
+        #expect(try String(contentsOfFile: directory + "/dest", encoding: .utf8) == "keep")
+    }
+
+    @Test func keysThatEscapeAreRefused() throws {
+        let directory = try TestEnvironment.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let store = LocalBlobStore(root: directory)
+        try Data("x".utf8).write(to: URL(fileURLWithPath: directory + "/f"))
+        for key in ["", "/etc/passwd", "a/../b", "../x", "a//b", "./a"] {
+            #expect(throws: StorageError.self, "\(key)") { try store.upload(localPath: directory + "/f", key: key) }
+        }
+    }
+
+    @Test func concurrentWritersOfTheSameKeyConverge() throws {
+        let directory = try TestEnvironment.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let store = NFSBlobStore(mountPath: directory + "/share")
+        for index in 0..<4 {
+            try TestEnvironment.writeRandomFile(at: directory + "/in\(index)", size: 2 << 20, seed: UInt64(20 + index % 2))
+        }
+        let pins = try (0..<4).map { index in
+            try store.upload(localPath: directory + "/in\(index)", key: "shared.bin")
+        }
+        // Same bytes give the same version whoever wrote them; nothing temporary remains.
+        #expect(pins[0] == pins[2] && pins[1] == pins[3] && pins[0] != pins[1])
+        let versionsDirectory = (store.store.versionPath(key: "shared.bin", versionId: "x") as NSString).deletingLastPathComponent
+        let names = try FileManager.default.contentsOfDirectory(atPath: versionsDirectory)
+        #expect(Set(names) == [pins[0].versionId, pins[1].versionId])
+    }
+
+    @Test func compositeFallsBackAndQueuesForThePrimary() throws {
+        let directory = try TestEnvironment.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        // The primary's root is a file, so every write to it fails until it is replaced.
+        _ = FileManager.default.createFile(atPath: directory + "/primary", contents: Data("not a directory".utf8))
+        let primary = NFSBlobStore(mountPath: directory + "/primary")
+        let fallback = LocalBlobStore(root: directory + "/fallback")
+        let composite = CompositeBlobStore(primary: primary, fallback: fallback)
+        try TestEnvironment.writeRandomFile(at: directory + "/f", size: 4096, seed: 30)
+        let pin = try composite.upload(localPath: directory + "/f", key: "k")
+        #expect(pin.storage == "local")
+        #expect(composite.pendingUploads.count == 1)
+        try composite.download(pin: pin, to: directory + "/back")
+        #expect(try ContentDigest.hashFile(at: directory + "/back").sha256 == pin.sha256)
+        #expect(composite.retryPendingUploads().isEmpty)
+        #expect(composite.pendingUploads.count == 1)
+
+        try FileManager.default.removeItem(atPath: directory + "/primary")
+        let drained = composite.retryPendingUploads()
+        #expect(drained.map(\.storage) == ["nfs"])
+        #expect(composite.pendingUploads.isEmpty)
+        #expect(try primary.exists(key: "k", versionId: pin.versionId))
+    }
+
+    @Test func pinEncodesWithTheDesignKeys() throws {
+        let pin = ArtifactPin(type: "model", key: "m.pt", storage: "s3", bucket: "b", region: "eu-west-1",
+                              versionId: "v", sha256: "ab", size: 3, path: "models/m.pt")
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        let json = String(decoding: try encoder.encode(pin), as: UTF8.self)
+        #expect(json == #"{"bucket":"b","key":"m.pt","path":"models\/m.pt","region":"eu-west-1","sha256":"ab","size":3,"storage":"s3","type":"model","version_id":"v"}"#)
+        #expect(try JSONDecoder().decode(ArtifactPin.self, from: Data(json.utf8)) == pin)
+    }
+
+    @Test func fileHashMatchesSha256sum() throws {
+        let directory = try TestEnvironment.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        try TestEnvironment.writeRandomFile(at: directory + "/f", size: 3_000_001, seed: 40)
+        let expected = try TestEnvironment.run("/usr/bin/sha256sum", [directory + "/f"]).prefix(64)
+        #expect(try ContentDigest.hashFile(at: directory + "/f").sha256 == String(expected))
+        let parts = try ContentDigest.hashFile(at: directory + "/f", partSize: 1_000_000)
+        #expect(parts.partSHA256.count == 4)
+    }
+}
