@@ -116,6 +116,15 @@ enum LogLoader {
         return result
     }
 
+    /// Prints nodes and edges compactly (agents parse it; people use the text forms).
+    static func printJSON(_ entries: [LogEntry], context: Context) {
+        let trace = Trace(enabled: context.environment["ANVCS_TRACE"] != nil)
+        let text = json(entries).serialized()
+        trace.mark("render JSON")
+        print(text)
+        trace.mark("write")
+    }
+
     static func json(_ entries: [LogEntry]) -> JSONValue {
         let ids = Set(entries.map(\.id))
         var edges: [JSONValue] = []
@@ -140,14 +149,7 @@ struct Log: ParsableCommand {
     func run() throws {
         let context = Context()
         let entries = try LogLoader.load(revisions, filters: filters, context: context)
-        let trace = Trace(enabled: context.environment["ANVCS_TRACE"] != nil)
-        if json {
-            let text = LogLoader.json(entries).serialized()
-            trace.mark("render JSON")
-            print(text)
-            trace.mark("write")
-            return
-        }
+        if json { LogLoader.printJSON(entries, context: context); return }
         for e in entries {
             print([e.short, pad(e.agent, 16), pad(e.model, 18), pad(e.tests, 4), e.commit.summary].joined(separator: "  "))
         }
@@ -168,14 +170,7 @@ struct Graph: ParsableCommand {
     func run() throws {
         let context = Context()
         let entries = try LogLoader.load(revisions, filters: filters, context: context)
-        let trace = Trace(enabled: context.environment["ANVCS_TRACE"] != nil)
-        if json {
-            let text = LogLoader.json(entries).serialized()
-            trace.mark("render JSON")
-            print(text)
-            trace.mark("write")
-            return
-        }
+        if json { LogLoader.printJSON(entries, context: context); return }
         if dot { print(GraphDrawing.dot(entries)); return }
         for line in GraphDrawing.lines(entries) { print(line) }
     }
