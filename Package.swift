@@ -49,7 +49,7 @@ let package = Package(
             .product(name: "Crypto", package: "swift-crypto"),
         ], exclude: ["README.md"], swiftSettings: strict),
         .target(name: "AnvcsArtifacts", dependencies: [
-            "AnvcsGit", "AnvcsConfig", "AnvcsStorage",
+            "AnvcsGit", "AnvcsConfig", "AnvcsStorage", "AnvcsSQLite",
             .product(name: "Crypto", package: "swift-crypto"),
         ], exclude: ["README.md"], swiftSettings: strict),
         .target(name: "AnvcsCRDT", exclude: ["README.md"], swiftSettings: strict),

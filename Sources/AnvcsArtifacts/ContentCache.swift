@@ -95,6 +95,12 @@ public final class ContentCache: @unchecked Sendable {
             unlink(file)
             throw .corrupt(sha256: sha256, actual: actual.sha256, path: displayPath)
         }
+        try stream(sha256, body)
+    }
+
+    /// Streams a cached artifact to `body` without checking it (the caller just did).
+    public func stream(_ sha256: String, _ body: (ArraySlice<UInt8>) throws(ArtifactError) -> Void) throws(ArtifactError) {
+        let file = path(for: sha256)
         let fd = open(file, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { throw .io("cannot read \(file): \(String(cString: strerror(errno)))") }
         defer { close(fd) }

@@ -12,13 +12,26 @@ struct FilterProcessCommand: ParsableCommand {
     func run() throws {
         let context = Context()
         let repository = try context.repository()
-        let settings = context.settings(for: repository)
-        let store = ProvenanceStore(repository: repository)
+        let services = ArtifactServices(context: context, repository: repository)
+        let settings = services.settings
+        let fetch: FilterProcess.Fetch?
+        do {
+            let fetcher = services.fetcher(queue: try services.queue(), store: try services.store())
+            fetch = { (pointer, path) throws(ArtifactError) in try fetcher.fetch(pointer, path: path) }
+        } catch {
+            // Without a store, checkout still works from the cache; the rest stay pointers.
+            let reason = Failure.describe(error)
+            fetch = { (pointer, path) throws(ArtifactError) in
+                throw ArtifactError.io("artifact \(path) (sha256 \(pointer.sha256.prefix(12))…) is not cached and the store cannot be opened: \(reason); the pointer file stays")
+            }
+        }
         let filter = FilterProcess(
-            input: STDIN_FILENO, output: STDOUT_FILENO, cache: ContentCache(stateDirectory: store.stateDirectory),
-            settings: .init(keyScheme: settings.string("blobs.key") ?? "path",
-                            keepSmallerThan: UInt64(max(0, settings.integer("blobs.min_size") ?? 0))),
-            fetch: nil, report: { Terminal.write($0 + "\n") })
+            input: STDIN_FILENO, output: STDOUT_FILENO, cache: services.cache,
+            settings: .init(keyScheme: services.keyScheme,
+                            keepSmallerThan: UInt64(max(0, settings.integer("blobs.min_size") ?? 0)),
+                            lazy: services.lazy,
+                            concurrency: max(1, settings.integer("artifacts.concurrency") ?? 8)),
+            fetch: fetch, report: { Terminal.write($0 + "\n") })
         do {
             try filter.run()
         } catch {

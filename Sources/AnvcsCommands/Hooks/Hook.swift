@@ -40,6 +40,11 @@ struct Hook: ParsableCommand {
     func runParsed(_ context: Context) throws {
         do {
             try dispatch(context)
+        } catch let refusal as PushRefusal {
+            // The one deliberate failure: git must not push commits whose artifacts are nowhere.
+            Terminal.write(refusal.description + "\n")
+            log("pre-push refused: \(refusal.missing.count) artifact(s) not in the store", context: context)
+            throw ExitCode(1)
         } catch {
             let message = "\(name) hook: \(Failure.describe(error))"
             log(message, context: context)
@@ -54,7 +59,12 @@ struct Hook: ParsableCommand {
         case "prepare-commit-msg": try prepareCommitMessage(context)
         case "post-rewrite": try postRewrite(context)
         case "post-merge": try postMerge(context)
-        case "post-checkout", "pre-push": try drainOnly(context)
+        case "upload": try ArtifactHooks.uploadInBackground(context)
+        case "pre-push":
+            let input = prePushInput
+            do { try drainOnly(context) } catch { report("provenance: \(Failure.describe(error))", context: context) }
+            try ArtifactHooks.prePush(context, remote: arguments.first ?? "origin", input: input)
+        case "post-checkout": try drainOnly(context)
         default: throw Failure("unknown hook '\(name)'")
         }
     }
@@ -73,6 +83,8 @@ struct Hook: ParsableCommand {
         try pending.save(note, commit: commit.hex)
         try pending.drain(into: store, now: context.now, wait: 0, mirror: settings.bool("provenance.mirror"),
                           capture: CaptureRunner.fromEnvironment(context))
+        try ArtifactHooks.afterCommit(context, repository: repository, settings: settings, commits: [commit.hex],
+                                      uploadNow: context.environment["ANVCS_NO_UPLOAD"] == nil, background: background)
         // Keep the query index warm while nobody waits for us.
         if background { try ProvenanceIndex(repository: repository, stateDirectory: store.stateDirectory).sync() }
     }
@@ -129,8 +141,20 @@ struct Hook: ParsableCommand {
             }
         }
         var rounds = 0
+        var captured: [String: Bool] = [:]  // commit -> may upload now (no ANVCS_NO_UPLOAD)
+        defer {
+            if !captured.isEmpty {
+                do {
+                    try ArtifactHooks.afterCommit(context, repository: repository, settings: nil, commits: captured.keys.sorted(),
+                                                  uploadNow: captured.values.contains(true), background: true)
+                } catch {
+                    log("artifacts: \(Failure.describe(error))", context: context)
+                }
+            }
+        }
         while rounds < 10_000 {
             rounds += 1
+            for (commit, uploadNow) in ArtifactHooks.pendingCommits(pending) { captured[commit] = uploadNow }
             try pending.drain(into: store, now: context.now, wait: 0, capture: CaptureRunner.fromEnvironment(context))
             if pending.hasPending { continue }
             try? FileManager.default.removeItem(atPath: pending.drainerPath)
@@ -156,10 +180,14 @@ struct Hook: ParsableCommand {
     /// Hooks with no provenance work of their own yet still settle pending captures, so that
     /// whatever runs next (a push, a checkout) sees every note.
     func drainOnly(_ context: Context) throws {
-        if name == "pre-push" { _ = FileHandle.standardInput.readDataToEndOfFile() }
         let repository = try context.repository()
         let store = ProvenanceStore(repository: repository)
         try PendingCaptures(stateDirectory: store.stateDirectory).drain(into: store, now: context.now, capture: CaptureRunner.fromEnvironment(context))
+    }
+
+    /// git's lines on pre-push's stdin, read once.
+    var prePushInput: String {
+        String(decoding: FileHandle.standardInput.readDataToEndOfFile(), as: UTF8.self)
     }
 
     func report(_ message: String, context: Context) {
