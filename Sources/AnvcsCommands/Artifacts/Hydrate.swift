@@ -62,8 +62,9 @@ struct Hydrate: ParsableCommand {
             hydrated = report.hydrated
             failed += report.failed.map { ($0.path, $0.reason) }
             if !hydrated.isEmpty {
-                // The index's stat data is refreshed so git status stays quiet (the filter cleans to the same pointer).
-                _ = try? services.git.run(["update-index", "-q", "--refresh"])
+                // Re-adding the paths records their new size and times in the index (the filter cleans
+                // them to the same pointer); a mere --refresh trusts the changed size and says modified.
+                _ = try? services.git.run(["update-index", "-q", "-z", "--stdin"], input: Array(hydrated.joined(separator: "\u{0}").utf8) + [0])
             }
         }
         if json {
