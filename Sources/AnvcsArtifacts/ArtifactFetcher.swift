@@ -42,7 +42,8 @@ public final class ArtifactFetcher: @unchecked Sendable {
             do {
                 try ArtifactKey.validate(candidate.key)
                 try store.download(key: candidate.key, versionId: candidate.version, to: temporary, expectedSHA256: pointer.sha256)
-                try cache.adopt(file: temporary, sha256: pointer.sha256, size: pointer.size, path: path)
+                // The store hashed what it wrote against the expected sha256 (BlobStore's contract).
+                try cache.adopt(file: temporary, sha256: pointer.sha256, size: pointer.size, path: path, verifiedByStore: true)
                 return
             } catch let error as ArtifactError {
                 if case .corrupt(_, let actual, _) = error { mismatch = actual }
@@ -76,16 +77,26 @@ extension ContentCache {
     }
 
     /// Moves `file` into the cache under `sha256` after hashing it; a mismatch removes it.
-    public func adopt(file: String, sha256: String, size: UInt64, path displayPath: String) throws(ArtifactError) {
-        let actual = try ContentCache.hash(file: file)
-        guard actual.sha256 == sha256, actual.size == size else {
-            unlink(file)
-            throw .corrupt(sha256: sha256, actual: actual.sha256, path: displayPath)
+    /// With `verifiedByStore` only the size is checked (the store hashed the bytes as it wrote them).
+    public func adopt(file: String, sha256: String, size: UInt64, path displayPath: String, verifiedByStore: Bool = false) throws(ArtifactError) {
+        if verifiedByStore {
+            var st = stat()
+            guard stat(file, &st) == 0, UInt64(st.st_size) == size else {
+                unlink(file)
+                throw .corrupt(sha256: sha256, actual: "(a file of another size)", path: displayPath)
+            }
+        } else {
+            let actual = try ContentCache.hash(file: file)
+            guard actual.sha256 == sha256, actual.size == size else {
+                unlink(file)
+                throw .corrupt(sha256: sha256, actual: actual.sha256, path: displayPath)
+            }
         }
         let final = self.path(for: sha256)
         try? FileManager.default.createDirectory(atPath: (final as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
         guard rename(file, final) == 0 else {
             throw .io("cannot store artifact \(displayPath) in the cache: \(String(cString: strerror(errno)))")
         }
+        markVerified(sha256)
     }
 }

@@ -40,38 +40,52 @@ public struct ArtifactUploader {
         }
     }
 
-    /// Uploads `items` (or reuses a pin the store still holds), records the pins, and removes
-    /// the recorded rows. Failures stay queued with their backoff and are returned.
-    public func upload(_ items: [QueuedUpload], now: Int64, record: Record) throws(ArtifactError) -> Outcome {
+    /// Uploads `items` (or reuses a pin the store still holds), `concurrency` at a time, records
+    /// the pins, and removes the recorded rows. Failures stay queued with their backoff and are returned.
+    public func upload(_ items: [QueuedUpload], now: Int64, concurrency: Int = 8, record: Record) throws(ArtifactError) -> Outcome {
         var outcome = Outcome()
         var done: [(QueuedUpload, ArtifactPin)] = []
+        var toSend: [QueuedUpload] = []
         for item in items {
-            do {
-                if let known = try reusablePin(for: item) {
-                    outcome.reused.append(known)
-                    done.append((item, known))
-                    continue
+            if let known = try? reusablePin(for: item) {
+                outcome.reused.append(known)
+                done.append((item, known))
+            } else {
+                toSend.append(item)
+            }
+        }
+        // The store calls run in parallel (latency: network round trips, fsyncs); the queue's
+        // database is touched only from this thread.
+        let results = UploadResults(count: toSend.count)
+        let operations = OperationQueue()
+        operations.maxConcurrentOperationCount = max(1, concurrency)
+        for (index, item) in toSend.enumerated() {
+            operations.addOperation { [cache, store] in
+                do {
+                    guard cache.contains(item.sha256) else {
+                        throw ArtifactError.refused("its bytes are not in the local cache (\(cache.root)); add the file again with 'git add \(item.path)'")
+                    }
+                    try ArtifactKey.validate(item.key)
+                    var pin = try store.upload(localPath: cache.path(for: item.sha256), key: item.key)
+                    guard pin.sha256 == item.sha256 else {
+                        throw ArtifactError.corrupt(sha256: item.sha256, actual: pin.sha256, path: item.path)
+                    }
+                    pin.path = item.path
+                    pin.type = ArtifactUploader.artifactType(path: item.path)
+                    results.set(index, .success(pin))
+                } catch {
+                    results.set(index, .failure("\(error)"))
                 }
-                guard cache.contains(item.sha256) else {
-                    throw ArtifactError.missing(sha256: item.sha256, path: item.path)
-                }
-                try ArtifactKey.validate(item.key)
-                var pin = try store.upload(localPath: cache.path(for: item.sha256), key: item.key)
-                guard pin.sha256 == item.sha256 else {
-                    throw ArtifactError.corrupt(sha256: item.sha256, actual: pin.sha256, path: item.path)
-                }
-                pin.path = item.path
-                pin.type = ArtifactUploader.artifactType(path: item.path)
+            }
+        }
+        operations.waitUntilAllOperationsAreFinished()
+        for (index, item) in toSend.enumerated() {
+            switch results.get(index) {
+            case .success(let pin):
                 try queue.remember([pin])
                 outcome.uploaded.append(pin)
                 done.append((item, pin))
-            } catch {
-                let reason: String
-                if case ArtifactError.missing = error {
-                    reason = "its bytes are not in the local cache (\(cache.root)); add the file again with 'git add \(item.path)'"
-                } else {
-                    reason = "\(error)"
-                }
+            case .failure(let reason):
                 try queue.recordFailure(item, error: reason, now: now)
                 outcome.failed.append((item, reason))
             }
@@ -97,4 +111,14 @@ public struct ArtifactUploader {
         }
         return nil
     }
+}
+
+/// Per-item results of parallel uploads.
+private final class UploadResults: @unchecked Sendable {
+    enum Result { case success(ArtifactPin), failure(String) }
+    let lock = NSLock()
+    var values: [Result]
+    init(count: Int) { values = Array(repeating: .failure("not attempted"), count: count) }
+    func set(_ i: Int, _ r: Result) { lock.lock(); values[i] = r; lock.unlock() }
+    func get(_ i: Int) -> Result { lock.lock(); defer { lock.unlock() }; return values[i] }
 }

@@ -87,7 +87,6 @@ public struct Hydrator: Sendable {
                     offset += n
                 }
             }
-            guard fsync(fd) == 0 else { throw .io("cannot write \(path): \(String(cString: strerror(errno))); the pointer stays") }
             closed = true
             guard close(fd) == 0 else { throw .io("cannot write \(path): \(String(cString: strerror(errno))); the pointer stays") }
             guard rename(temporary, target) == 0 else { throw .io("cannot replace \(path): \(String(cString: strerror(errno))); the pointer stays") }

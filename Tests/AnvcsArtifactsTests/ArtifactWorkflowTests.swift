@@ -342,6 +342,20 @@ import Testing
         #expect(try t.git(["cat-file", "-p", "HEAD:.gitattributes"]).contains("*.psd filter=anvcs"))
     }
 
+    @Test func filesBelowTheThresholdStayInGit() throws {
+        let p = try Project(uploadOnCommit: false)
+        try p.t.write("ai-vcs.config.yaml", "blobs:\n  min_size: 1000\n")
+        let small = try p.bytes("small.bin", count: 999, seed: 23)
+        try p.bytes("large.bin", count: 1_000, seed: 24)
+        try p.commitAll("threshold")
+        let stored = try p.t.run(["git", "cat-file", "blob", "HEAD:small.bin"])
+        #expect(Array(stored.stdout.utf8).count > 0)
+        #expect(!stored.stdout.hasPrefix("anvcs-artifact 1"))
+        #expect(try p.t.git(["cat-file", "-s", "HEAD:small.bin"]) == "999\n")
+        #expect(try p.t.git(["cat-file", "-p", "HEAD:large.bin"]).hasPrefix("anvcs-artifact 1\n"))
+        #expect(p.contents("small.bin") == small)
+    }
+
     @Test func hostileKeysInPinsAreRefusedByTheFetcher() throws {
         #expect(throws: ArtifactError.self) { try ArtifactKey.validate("../outside") }
         #expect(throws: ArtifactError.self) { try ArtifactKey.validate("/etc/passwd") }

@@ -141,21 +141,20 @@ struct Hook: ParsableCommand {
             }
         }
         var rounds = 0
-        var captured: [String: Bool] = [:]  // commit -> may upload now (no ANVCS_NO_UPLOAD)
-        defer {
+        while rounds < 10_000 {
+            rounds += 1
+            let captured = ArtifactHooks.pendingCommits(pending)
+            try pending.drain(into: store, now: context.now, wait: 0, capture: CaptureRunner.fromEnvironment(context))
+            // Artifacts of these commits are queued (and uploaded) while the pid file still says
+            // a drainer runs, so nobody sees an empty queue before they are in it.
             if !captured.isEmpty {
                 do {
-                    try ArtifactHooks.afterCommit(context, repository: repository, settings: nil, commits: captured.keys.sorted(),
-                                                  uploadNow: captured.values.contains(true), background: true)
+                    try ArtifactHooks.afterCommit(context, repository: repository, settings: nil, commits: captured.map(\.0),
+                                                  uploadNow: captured.contains { $0.1 }, background: true)
                 } catch {
                     log("artifacts: \(Failure.describe(error))", context: context)
                 }
             }
-        }
-        while rounds < 10_000 {
-            rounds += 1
-            for (commit, uploadNow) in ArtifactHooks.pendingCommits(pending) { captured[commit] = uploadNow }
-            try pending.drain(into: store, now: context.now, wait: 0, capture: CaptureRunner.fromEnvironment(context))
             if pending.hasPending { continue }
             try? FileManager.default.removeItem(atPath: pending.drainerPath)
             guard pending.hasPending else { break }
