@@ -45,6 +45,7 @@ results=$work/results
 cat > "$work/sampler.py" <<'PY'
 import os, sys, time
 pattern, sentinel, out = sys.argv[1].encode(), sys.argv[2], sys.argv[3]
+home = b"HOME=" + sys.argv[4].encode() + b"\0"  # only this benchmark's processes, not other users of the tool
 peak = 0
 while os.path.exists(sentinel):
     for pid in os.listdir("/proc"):
@@ -52,6 +53,8 @@ while os.path.exists(sentinel):
         try:
             with open(f"/proc/{pid}/cmdline", "rb") as f:
                 if pattern not in f.read(): continue
+            with open(f"/proc/{pid}/environ", "rb") as f:
+                if home not in f.read(): continue
             with open(f"/proc/{pid}/status") as f:
                 for line in f:
                     if line.startswith("VmHWM:"): peak = max(peak, int(line.split()[1]))
@@ -67,7 +70,7 @@ measure() {
   sync
   case $tool in anvcs) pattern=git-anvcs ;; *) pattern=git-lfs ;; esac
   : > "$work/sampling"
-  python3 "$work/sampler.py" "$pattern" "$work/sampling" "$work/peak.out" &
+  python3 "$work/sampler.py" "$pattern" "$work/sampling" "$work/peak.out" "$HOME" &
   sampler=$!
   ( cd "$dir" && /usr/bin/time -f "%e %M" -o "$work/time.out" "$@" ) >/dev/null 2>"$work/stderr.out" || {
     rm -f "$work/sampling"; echo "$tool $step failed:" >&2; cat "$work/stderr.out" >&2; exit 1; }

@@ -14,16 +14,11 @@ struct FilterProcessCommand: ParsableCommand {
         let repository = try context.repository()
         let services = ArtifactServices(context: context, repository: repository)
         let settings = services.settings
-        let fetch: FilterProcess.Fetch?
-        do {
-            let fetcher = services.fetcher(queue: try services.queue(), store: try services.store())
-            fetch = { (pointer, path) throws(ArtifactError) in try fetcher.fetch(pointer, path: path) }
-        } catch {
-            // Without a store, checkout still works from the cache; the rest stay pointers.
-            let reason = Failure.describe(error)
-            fetch = { (pointer, path) throws(ArtifactError) in
-                throw ArtifactError.io("artifact \(path) (sha256 \(pointer.sha256.prefix(12))…) is not cached and the store cannot be opened: \(reason); the pointer file stays")
-            }
+        // The store and the queue's database are opened on the first fetch only: most filter
+        // runs (git add, git status, checkouts from the cache) never need them.
+        let opener = FetcherOpener(services: services)
+        let fetch: FilterProcess.Fetch = { (pointer, path) throws(ArtifactError) in
+            try opener.fetcher(for: path, pointer: pointer).fetch(pointer, path: path)
         }
         let filter = FilterProcess(
             input: STDIN_FILENO, output: STDOUT_FILENO, cache: services.cache,
@@ -37,6 +32,33 @@ struct FilterProcessCommand: ParsableCommand {
         } catch {
             Terminal.error(Failure.describe(error))
             throw ExitCode(1)
+        }
+    }
+}
+
+/// Opens the fetcher once, from whichever thread asks first.
+final class FetcherOpener: @unchecked Sendable {
+    let services: ArtifactServices
+    let lock = NSLock()
+    var opened: Result<ArtifactFetcher, ArtifactError>?
+
+    init(services: ArtifactServices) { self.services = services }
+
+    func fetcher(for path: String, pointer: ArtifactPointer) throws(ArtifactError) -> ArtifactFetcher {
+        lock.lock()
+        defer { lock.unlock() }
+        if opened == nil {
+            do {
+                opened = .success(services.fetcher(queue: try services.queue(), store: try services.store()))
+            } catch {
+                // Without a store, checkout still works from the cache; the rest stay pointers.
+                opened = .failure(.io("the blob store cannot be opened: \(Failure.describe(error))"))
+            }
+        }
+        switch opened! {
+        case .success(let fetcher): return fetcher
+        case .failure(let error):
+            throw .io("artifact \(path) (sha256 \(pointer.sha256.prefix(12))…) is not cached and \(error.description); the pointer file stays")
         }
     }
 }
