@@ -157,7 +157,7 @@ struct S3ClientTests {
     }
 
     @Test func serverKilledMidDownloadRetriesThenFailsClearly() throws {
-        let own = try MotoServer.start()
+        let own = try MotoServer()
         defer { own.stop() }
         let client = try own.client(retry: RetryPolicy(maximumAttempts: 3, baseDelay: 0.05))
         let bucket = try own.makeVersionedBucket(client)

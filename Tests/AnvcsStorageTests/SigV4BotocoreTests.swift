@@ -3,7 +3,7 @@ import AnvcsHTTP
 import Foundation
 import Testing
 
-/// The same S3 requests signed by botocore (the system python's) and by us must carry the same
+/// The same S3 requests signed by botocore (the venv's, which moto brings) and by us must carry the same
 /// Authorization header. botocore's clock is pinned to ours through `get_current_datetime`.
 struct SigV4BotocoreTests {
     static let script = #"""
@@ -78,7 +78,7 @@ struct SigV4BotocoreTests {
         ]
         if let token = testCase.token { spec["token"] = token }
         let input = String(decoding: try JSONSerialization.data(withJSONObject: spec), as: UTF8.self)
-        let botocore = try TestEnvironment.run("/usr/bin/env", ["python3", "-c", Self.script], input: input)
+        let botocore = try TestEnvironment.run(TestEnvironment.venvPython, ["-c", Self.script], input: input)
             .trimmingCharacters(in: .whitespacesAndNewlines)
         #expect(ours.authorization == botocore, "url \(url)\ncanonical request:\n\(ours.canonicalRequest)")
     }
