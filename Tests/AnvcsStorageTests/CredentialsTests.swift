@@ -78,8 +78,7 @@ struct CredentialsTests {
     /// moto's STS, without request authentication (AssumeRoleWithWebIdentity is an unsigned call,
     /// which moto refuses once it checks signatures).
     @Test func webIdentityTokenIsExchangedThroughSTS() throws {
-        let sts = try MotoServer(authenticated: false)
-        defer { sts.stop() }
+        let sts = try MotoServer.sharedOpenServer()
         let directory = try TestEnvironment.temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: directory) }
         try "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJjaSJ9.c2lnbmF0dXJl\n".write(toFile: directory + "/oidc", atomically: true, encoding: .utf8)

@@ -19,7 +19,7 @@ final class MotoServer: @unchecked Sendable {
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
     port = server.get_host_and_port()[1]
-    key_id, secret = "none", "none"
+    key_id, secret = "AKIAOPENSERVER000000", "open"
     if authenticated:
         import boto3
         iam = boto3.client("iam", endpoint_url=f"http://127.0.0.1:{port}", region_name="us-east-1",
@@ -47,7 +47,21 @@ final class MotoServer: @unchecked Sendable {
 
     static func sharedServer() throws -> MotoServer { try shared.get() }
 
-    /// A server of its own, for tests that kill it.
+    /// One server without request authentication (for STS web identity and presigned URLs).
+    static let sharedOpen: Result<MotoServer, TestFailure> = {
+        do {
+            return .success(try MotoServer(authenticated: false))
+        } catch let failure as TestFailure {
+            return .failure(failure)
+        } catch {
+            return .failure(TestFailure("\(error)"))
+        }
+    }()
+
+    static func sharedOpenServer() throws -> MotoServer { try sharedOpen.get() }
+
+    /// A server of its own, for tests that kill it. With `authenticated` false, moto accepts
+    /// any signature (and unsigned calls), but it still needs signed requests to parse them.
     init(authenticated: Bool = true) throws {
         guard FileManager.default.isExecutableFile(atPath: TestEnvironment.venvPython) else {
             throw TestFailure("no Python venv at \(TestEnvironment.venv): run scripts/test-deps.d/s3.sh first")
