@@ -1,95 +1,79 @@
 import AnvcsStorage
 import Foundation
-import Synchronization
 
-/// moto's S3-compatible server on a free 127.0.0.1 port, from the venv of
-/// scripts/test-deps.d/s3.sh. Started with INITIAL_NO_AUTH_ACTION_COUNT so that after creating an
-/// IAM user and its key (three unauthenticated calls), every request's SigV4 signature is checked.
+/// moto's S3-compatible server on 127.0.0.1, from the venv of scripts/test-deps.d/s3.sh.
+/// With `authenticated`, INITIAL_NO_AUTH_ACTION_COUNT lets the launcher create an IAM user and
+/// its key (three unauthenticated calls); after that every request's SigV4 signature is checked.
 final class MotoServer: @unchecked Sendable {
-    let process: Process
-    let port: Int
+    let server: PythonServer
     let credentials: AWSCredentials
-    var endpoint: String { "http://127.0.0.1:\(port)" }
+    var port: Int { server.port }
+    var endpoint: String { server.endpoint }
 
-    /// One server for the whole test process, stopped when the process exits.
+    static let launcher = #"""
+    import json, os, sys
+    authenticated = sys.argv[1] == "auth"
+    if authenticated:
+        os.environ["INITIAL_NO_AUTH_ACTION_COUNT"] = "3"
+    from moto.server import ThreadedMotoServer
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    port = server.get_host_and_port()[1]
+    key_id, secret = "AKIAOPENSERVER000000", "open"
+    if authenticated:
+        import boto3
+        iam = boto3.client("iam", endpoint_url=f"http://127.0.0.1:{port}", region_name="us-east-1",
+                           aws_access_key_id="bootstrap", aws_secret_access_key="bootstrap")
+        iam.create_user(UserName="anvcs")
+        iam.put_user_policy(UserName="anvcs", PolicyName="all", PolicyDocument=json.dumps(
+            {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}))
+        key = iam.create_access_key(UserName="anvcs")["AccessKey"]
+        key_id, secret = key["AccessKeyId"], key["SecretAccessKey"]
+    print("READY", port, key_id, secret, flush=True)
+    threading_event = __import__("threading").Event()
+    threading_event.wait()
+    """#
+
+    /// One authenticated server for the whole test process; it exits with the process.
     static let shared: Result<MotoServer, TestFailure> = {
         do {
-            let server = try MotoServer.start()
-            sharedProcessID.withLock { $0 = server.process.processIdentifier }
-            atexit { if let pid = MotoServer.sharedProcessID.withLock({ $0 }) { Glibc.kill(pid, SIGTERM) } }
-            return .success(server)
+            return .success(try MotoServer(authenticated: true))
         } catch let failure as TestFailure {
             return .failure(failure)
         } catch {
             return .failure(TestFailure("\(error)"))
         }
     }()
-    static let sharedProcessID = Mutex<Int32?>(nil)
 
-    static func start() throws -> MotoServer {
+    static func sharedServer() throws -> MotoServer { try shared.get() }
+
+    /// One server without request authentication (for STS web identity and presigned URLs).
+    static let sharedOpen: Result<MotoServer, TestFailure> = {
+        do {
+            return .success(try MotoServer(authenticated: false))
+        } catch let failure as TestFailure {
+            return .failure(failure)
+        } catch {
+            return .failure(TestFailure("\(error)"))
+        }
+    }()
+
+    static func sharedOpenServer() throws -> MotoServer { try sharedOpen.get() }
+
+    /// A server of its own, for tests that kill it. With `authenticated` false, moto accepts
+    /// any signature (and unsigned calls), but it still needs signed requests to parse them.
+    init(authenticated: Bool = true) throws {
         guard FileManager.default.isExecutableFile(atPath: TestEnvironment.venvPython) else {
             throw TestFailure("no Python venv at \(TestEnvironment.venv): run scripts/test-deps.d/s3.sh first")
         }
-        let port = TestEnvironment.freePort()
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: TestEnvironment.venvPython)
-        process.arguments = ["-m", "moto.server", "-H", "127.0.0.1", "-p", String(port)]
-        var environment = ProcessInfo.processInfo.environment
-        environment["INITIAL_NO_AUTH_ACTION_COUNT"] = "3"
-        for name in ["HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy", "ALL_PROXY"] { environment[name] = nil }
-        process.environment = environment
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        guard waitForListener(port: port) else {
-            process.terminate()
-            throw TestFailure("moto server did not listen on 127.0.0.1:\(port) within 30 s")
-        }
-        let script = """
-        import boto3, json, sys
-        iam = boto3.client('iam', endpoint_url=sys.argv[1], region_name='us-east-1',
-                           aws_access_key_id='bootstrap', aws_secret_access_key='bootstrap')
-        iam.create_user(UserName='anvcs')
-        iam.put_user_policy(UserName='anvcs', PolicyName='all', PolicyDocument=json.dumps(
-            {'Version': '2012-10-17', 'Statement': [{'Effect': 'Allow', 'Action': '*', 'Resource': '*'}]}))
-        key = iam.create_access_key(UserName='anvcs')['AccessKey']
-        print(key['AccessKeyId'], key['SecretAccessKey'])
-        """
-        let output: String
-        do {
-            output = try TestEnvironment.run(TestEnvironment.venvPython, ["-c", script, "http://127.0.0.1:\(port)"])
-        } catch {
-            process.terminate()
-            throw error
-        }
-        let parts = output.split(whereSeparator: \.isWhitespace).map(String.init)
-        guard parts.count == 2 else {
-            process.terminate()
-            throw TestFailure("IAM bootstrap printed \(output)")
-        }
-        return MotoServer(process: process, port: port,
-                          credentials: AWSCredentials(accessKeyId: parts[0], secretAccessKey: parts[1]))
+        server = try PythonServer(python: TestEnvironment.venvPython, script: MotoServer.launcher,
+                                  arguments: [authenticated ? "auth" : "open"], name: "moto", timeout: 90)
+        guard server.fields.count == 2 else { throw TestFailure("moto launcher announced \(server.fields)") }
+        credentials = AWSCredentials(accessKeyId: server.fields[0], secretAccessKey: server.fields[1])
     }
 
-    private init(process: Process, port: Int, credentials: AWSCredentials) {
-        self.process = process
-        self.port = port
-        self.credentials = credentials
-    }
-
-    func stop() {
-        if process.isRunning {
-            process.terminate()
-            process.waitUntilExit()
-        }
-    }
-
-    func kill() {
-        if process.isRunning {
-            Glibc.kill(process.processIdentifier, SIGKILL)
-            process.waitUntilExit()
-        }
-    }
+    func stop() { server.stop() }
+    func kill() { server.killNow() }
 
     func client(region: String = "us-east-1", secret: String? = nil, retry: RetryPolicy = RetryPolicy(baseDelay: 0.02),
                 multipartThreshold: UInt64 = 64 << 20, partSize: UInt64 = 64 << 20,
@@ -109,12 +93,4 @@ final class MotoServer: @unchecked Sendable {
         try client.setBucketVersioning(bucket, enabled: true)
         return bucket
     }
-
-    static func sharedServer() throws -> MotoServer {
-        try shared.get()
-    }
 }
-
-#if canImport(Glibc)
-import Glibc
-#endif
