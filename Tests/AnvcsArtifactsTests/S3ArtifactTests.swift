@@ -111,7 +111,8 @@ import Testing
             if attempts > 0 { break }
             usleep(100_000)
         }
-        #expect(attempts > 0, "\(try p.status())")
+        let statusText = "\((try? p.status()) ?? [:])"
+        #expect(attempts > 0, "\(statusText)")
         #expect(try p.pins().isEmpty)
 
         let moto = try Moto(port: port)

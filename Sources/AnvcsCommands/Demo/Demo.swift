@@ -106,10 +106,12 @@ struct Demo: ParsableCommand {
             throw Failure("demo: cannot write \(repo)/model.bin")
         }
         try run(["git", "add", ".gitattributes", "model.bin"], [:], false, nil)
-        try run([exe, "commit", "-q", "-m", "Add model.bin", "--no-upload", "--model", "demo-model"], [:], true, nil)
+        // blobs.upload_on_commit, from the environment for this demo (ANVCS_<KEY> beats the file).
+        let uploads = ["ANVCS_BLOBS_UPLOAD_ON_COMMIT": "true"]
+        try run([exe, "commit", "-q", "-m", "Add model.bin", "--no-upload", "--model", "demo-model"], uploads, true, nil)
         try run(["git", "cat-file", "-p", "HEAD:model.bin"], [:], true, nil)
-        try run([exe, "status"], [:], true, nil)
-        try run([exe, "retry-uploads"], [:], true, nil)
+        try run([exe, "status"], uploads, true, nil)
+        try run([exe, "retry-uploads"], uploads, true, nil)
         step("The pin is in the commit's provenance note (ai_meta.artifacts)")
         try run(["git", "notes", "--ref=anvcs", "show", "HEAD"], [:], true, nil)
         step("A lazy clone leaves the pointer; git anvcs hydrate fetches the exact bytes from the store")
