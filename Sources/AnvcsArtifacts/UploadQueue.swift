@@ -110,17 +110,28 @@ public final class UploadQueue {
 
     // MARK: scanned commits
 
-    /// Commits of `candidates` not scanned for artifacts yet; marks them scanned.
-    public func markScanned(_ candidates: [String]) throws(ArtifactError) -> [String] {
-        try sql("mark scanned commits") {
+    /// Commits of `candidates` not scanned for artifacts yet.
+    public func unscanned(_ candidates: [String]) throws(ArtifactError) -> [String] {
+        try sql("read scanned commits") {
+            let query = try database.prepare("SELECT 1 FROM scanned WHERE commit_id = ?")
+            return try candidates.filter { try query.rows([.text($0)]) { _ in true }.isEmpty }
+        }
+    }
+
+    /// Queues what scanning `commits` found and marks them scanned, in one transaction (a scan
+    /// that failed leaves them unscanned, to be tried again).
+    public func recordScan(of commits: [String], found items: [(commit: String, path: String, pointer: ArtifactPointer)], now: Int64) throws(ArtifactError) {
+        try sql("record scanned commits") {
             try database.transaction {
-                let insert = try database.prepare("INSERT OR IGNORE INTO scanned(commit_id) VALUES(?)")
-                var fresh: [String] = []
-                for commit in candidates {
-                    try insert.run([.text(commit)])
-                    if database.changes > 0 { fresh.append(commit) }
+                let mark = try database.prepare("INSERT OR IGNORE INTO scanned(commit_id) VALUES(?)")
+                for commit in commits { try mark.run([.text(commit)]) }
+                let insert = try database.prepare("""
+                    INSERT OR IGNORE INTO uploads(sha256, key, path, commit_id, size, queued_at) VALUES(?, ?, ?, ?, ?, ?)
+                    """)
+                for item in items {
+                    try insert.run([.text(item.pointer.sha256), .text(item.pointer.key), .text(item.path), .text(item.commit),
+                                    .integer(Int64(item.pointer.size)), .integer(now)])
                 }
-                return fresh
             }
         }
     }

@@ -112,9 +112,10 @@ struct ArtifactServices {
     /// Queues the artifacts that `commits` introduced (each commit is scanned once).
     @discardableResult
     func queueIntroduced(by commits: [String], queue: UploadQueue) throws -> Int {
-        let fresh = try queue.markScanned(commits)
+        let fresh = try queue.unscanned(commits)
+        guard !fresh.isEmpty else { return 0 }
         let found = try ArtifactScanner(git: git).introduced(by: fresh)
-        try queue.enqueue(found.map { ($0.commit, $0.path, $0.pointer) }, now: context.now)
+        try queue.recordScan(of: fresh, found: found.map { ($0.commit, $0.path, $0.pointer) }, now: context.now)
         return found.count
     }
 
