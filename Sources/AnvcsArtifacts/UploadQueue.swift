@@ -45,6 +45,7 @@ public final class UploadQueue {
                   bucket TEXT, region TEXT, type TEXT NOT NULL, size INTEGER NOT NULL, path TEXT,
                   PRIMARY KEY(sha256, key, storage, version_id));
                 CREATE TABLE IF NOT EXISTS scanned(commit_id TEXT PRIMARY KEY);
+                CREATE TABLE IF NOT EXISTS note_blobs(blob TEXT PRIMARY KEY);
                 CREATE TABLE IF NOT EXISTS meta(name TEXT PRIMARY KEY, value TEXT NOT NULL);
                 """)
         } catch {
@@ -164,6 +165,25 @@ public final class UploadQueue {
                     ArtifactPin(type: row.text(5) ?? "blob", key: row.text(0) ?? "", storage: row.text(1) ?? "", bucket: row.text(3),
                                 region: row.text(4), versionId: row.text(2) ?? "", sha256: sha256, size: UInt64(row.int(6)), path: row.text(7))
                 }
+        }
+    }
+
+    /// Of these note blob ids, the ones whose pins were not read into the index yet.
+    public func unreadNotes(_ blobs: [String]) throws(ArtifactError) -> [String] {
+        try sql("read note blobs") {
+            let query = try database.prepare("SELECT 1 FROM note_blobs WHERE blob = ?")
+            return try blobs.filter { try query.rows([.text($0)]) { _ in true }.isEmpty }
+        }
+    }
+
+    /// Remembers the pins of newly read notes and marks the notes read, in one transaction.
+    public func recordNotes(_ blobs: [String], pins: [ArtifactPin]) throws(ArtifactError) {
+        try remember(pins)
+        try sql("mark note blobs") {
+            try database.transaction {
+                let insert = try database.prepare("INSERT OR IGNORE INTO note_blobs(blob) VALUES(?)")
+                for blob in blobs { try insert.run([.text(blob)]) }
+            }
         }
     }
 

@@ -83,16 +83,19 @@ struct ArtifactServices {
         return out
     }
 
-    /// Copies every pin of the notes ref into the queue's pin index when the ref moved since the last look.
+    /// Copies the pins of notes not read before into the queue's pin index (a note blob, once
+    /// read, is never parsed again: notes are content-addressed).
     func refreshPinIndex(_ queue: UploadQueue) throws {
         let tip = try repository.referenceTarget(provenance.notesRef)?.hex ?? ""
         guard try queue.value("notes_tip") != tip else { return }
+        let blobs = try repository.noteEntries(ref: provenance.notesRef).map(\.blob)
+        let unread = Set(try queue.unreadNotes(blobs.map(\.hex)))
         var pins: [ArtifactPin] = []
-        for entry in try repository.noteEntries(ref: provenance.notesRef) {
-            guard let text = try? repository.blob(entry.blob), let note = try? ProvenanceNote.parse(String(decoding: text, as: UTF8.self)) else { continue }
+        for blob in blobs where unread.contains(blob.hex) {
+            guard let text = try? repository.blob(blob), let note = try? ProvenanceNote.parse(String(decoding: text, as: UTF8.self)) else { continue }
             pins += note.artifacts.compactMap(ArtifactServices.pin)
         }
-        try queue.remember(pins)
+        try queue.recordNotes(Array(unread), pins: pins)
         try queue.setValue("notes_tip", tip)
     }
 

@@ -115,12 +115,18 @@ enum ArtifactHooks {
             throw PushRefusal(missing: references.map { ($0, "the blob store cannot be opened: \(Failure.describe(error))") })
         }
         try services.refreshPinIndex(queue)
-        var needed: [ArtifactReference] = []
-        for r in references {
-            let pins = try queue.pins(sha256: r.pointer.sha256)
-            let stored = pins.contains { (try? store.exists(key: $0.key, versionId: $0.versionId)) == true }
-            if !stored { needed.append(r) }
+        // Known pins are checked against the store in parallel (a HEAD request each on S3).
+        let candidates = try references.map { ($0, try queue.pins(sha256: $0.pointer.sha256)) }
+        let stored = StoredFlags(count: candidates.count)
+        let checks = OperationQueue()
+        checks.maxConcurrentOperationCount = 8
+        for (index, (_, pins)) in candidates.enumerated() where !pins.isEmpty {
+            checks.addOperation {
+                if pins.contains(where: { (try? store.exists(key: $0.key, versionId: $0.versionId)) == true }) { stored.set(index) }
+            }
         }
+        checks.waitUntilAllOperationsAreFinished()
+        let needed = candidates.enumerated().filter { !stored.get($0.offset) }.map(\.element.0)
         guard !needed.isEmpty else { return }
         try queue.enqueue(needed.map { ($0.commit, $0.path, $0.pointer) }, now: services.context.now)
         let wanted = Set(needed.map { "\($0.pointer.sha256) \($0.pointer.key) \($0.commit)" })
@@ -137,4 +143,13 @@ enum ArtifactHooks {
             failed["\(r.pointer.sha256) \(r.pointer.key) \(r.commit)"].map { (r, $0) }
         })
     }
+}
+
+/// Which references the store already holds, set from parallel checks.
+private final class StoredFlags: @unchecked Sendable {
+    let lock = NSLock()
+    var flags: [Bool]
+    init(count: Int) { flags = Array(repeating: false, count: count) }
+    func set(_ i: Int) { lock.lock(); flags[i] = true; lock.unlock() }
+    func get(_ i: Int) -> Bool { lock.lock(); defer { lock.unlock() }; return flags[i] }
 }
