@@ -166,6 +166,28 @@ import Testing
         #expect(try p.t.run([Built.gitAnvcs, "pull", "--artifacts=sometimes"], in: clone).status == 2)
     }
 
+    @Test func pullChoosesLazyOrEagerHydration() throws {
+        let p = try Project()
+        try p.bytes("a.bin", count: 9_000, seed: 25)
+        try p.commitAll("a")
+        try p.t.git(["push", "-q", "origin", "main"])
+        let (clone, _) = try p.clone("pull")
+        let b = try p.bytes("b.bin", count: 9_000, seed: 26)
+        try p.commitAll("b")
+        try p.t.git(["push", "-q", "origin", "main"])
+        let lazy = try p.t.run([Built.gitAnvcs, "pull", "--artifacts=lazy", "origin", "main"], in: clone)
+        #expect(lazy.succeeded, "\(lazy.stderr)")
+        #expect(String(decoding: p.contents("b.bin", in: clone) ?? [], as: UTF8.self).hasPrefix("anvcs-artifact 1\n"))
+        let c = try p.bytes("c.bin", count: 9_000, seed: 27)
+        try p.commitAll("c")
+        try p.t.git(["push", "-q", "origin", "main"])
+        let eager = try p.t.run([Built.gitAnvcs, "pull", "--artifacts=eager", "origin", "main"], in: clone)
+        #expect(eager.succeeded, "\(eager.stderr)")
+        #expect(p.contents("c.bin", in: clone) == c)
+        #expect(try p.t.run([Built.gitAnvcs, "hydrate", "b.bin"], in: clone).succeeded)
+        #expect(p.contents("b.bin", in: clone) == b)
+    }
+
     @Test func prefetchFillsTheCacheWithoutTouchingTheWorkTree() throws {
         let p = try Project()
         let a = try p.bytes("a.bin", count: 10_000, seed: 7)

@@ -30,8 +30,12 @@ struct Hydrate: ParsableCommand {
         let repository = try context.repository()
         let services = ArtifactServices(context: context, repository: repository)
         let queue = try services.queue()
-        let store = try services.store()
-        let fetcher = services.fetcher(queue: queue, store: store)
+        // Without a usable store, what the cache holds is still hydrated; the rest is reported.
+        let fetcher: ArtifactFetcher?
+        do { fetcher = services.fetcher(queue: queue, store: try services.store()) } catch {
+            Terminal.warning("the blob store cannot be opened (\(Failure.describe(error))); only cached artifacts can be hydrated")
+            fetcher = nil
+        }
         var hydrated: [String] = []
         var prefetched = 0
         var failed: [(String, String)] = []
@@ -47,7 +51,11 @@ struct Hydrate: ParsableCommand {
             operations.maxConcurrentOperationCount = max(1, services.settings.integer("artifacts.concurrency") ?? 8)
             for r in references {
                 operations.addOperation {
-                    do throws(ArtifactError) { try fetcher.fetch(r.pointer, path: r.path); results.ok() } catch { results.fail(r.path, error.description) }
+                    do throws(ArtifactError) {
+                        guard let fetcher else { throw ArtifactError.missing(sha256: r.pointer.sha256, path: r.path) }
+                        try fetcher.fetch(r.pointer, path: r.path)
+                        results.ok()
+                    } catch { results.fail(r.path, error.description) }
                 }
             }
             operations.waitUntilAllOperationsAreFinished()
