@@ -21,12 +21,12 @@ public struct ArtifactScanner: Sendable {
 
     public init(git: GitRunner) { self.git = git }
 
-    /// Artifacts each commit introduced: pointer files it added or changed against its first
-    /// parent (every pointer file of a root commit). Merge commits introduce nothing of their
-    /// own: their content comes from the commits merged, which are scanned themselves.
+    /// Artifacts each commit introduced: pointer files it added or changed against its parent
+    /// (every pointer file of a root commit). A merge introduces only what differs from every
+    /// parent (`-c`: a conflict resolved with new content); the rest comes from the commits merged.
     public func introduced(by commits: [String]) throws(ArtifactError) -> [ArtifactReference] {
         guard !commits.isEmpty else { return [] }
-        let output = try git.run(["diff-tree", "-r", "-z", "--root", "--no-renames", "--stdin"],
+        let output = try git.run(["diff-tree", "-r", "-z", "-c", "--root", "--no-renames", "--stdin"],
                                  input: Array(commits.joined(separator: "\n").utf8) + [0x0a])
         var changes: [(commit: String, path: String, blob: String)] = []
         var commit = ""
@@ -35,10 +35,14 @@ public struct ArtifactScanner: Sendable {
             guard let first = token.first else { continue }
             if first == UInt8(ascii: ":") {
                 guard let pathBytes = tokens.next() else { break }
-                let fields = String(decoding: token.dropFirst(), as: UTF8.self).split(separator: " ")
-                // :oldmode newmode oldblob newblob status; regular files only (no links, no submodules).
-                guard fields.count == 5, fields[1] == "100644" || fields[1] == "100755", fields[4] != "D" else { continue }
-                changes.append((commit, String(decoding: pathBytes, as: UTF8.self), String(fields[3])))
+                // n colons for n parents, then n+1 modes, n+1 blobs and the status; the last mode and
+                // blob are the commit's. Regular files only (no links, no submodules).
+                let parents = token.prefix(while: { $0 == UInt8(ascii: ":") }).count
+                let fields = String(decoding: token.dropFirst(parents), as: UTF8.self).split(separator: " ")
+                guard fields.count == 2 * parents + 3 else { continue }
+                let mode = fields[parents], blob = fields[2 * parents + 1]
+                guard mode == "100644" || mode == "100755" else { continue }
+                changes.append((commit, String(decoding: pathBytes, as: UTF8.self), String(blob)))
             } else {
                 commit = String(decoding: token, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
             }

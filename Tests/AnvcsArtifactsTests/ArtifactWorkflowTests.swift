@@ -335,6 +335,14 @@ import Testing
         #expect(conflict.contains("ours: sha256 ") && conflict.contains("theirs: sha256 "))
         let unmerged = try p.t.git(["diff", "--name-only", "--diff-filter=U"])
         #expect(unmerged == "n.bin\n")
+        // Resolved with new content: the merge commit introduces it, and pre-push pins it there.
+        let resolved = try p.bytes("n.bin", count: 2_500, seed: 28)
+        try p.commitAll("merge")
+        let push = try p.t.run(["git", "push", "origin", "main"])
+        #expect(push.succeeded, "\(push.stderr)")
+        let mergePins = try p.pins("HEAD")
+        #expect(mergePins.map { $0["path"] as? String } == ["n.bin"])
+        #expect(mergePins.first?["sha256"] as? String == ContentDigestHex.sha256(resolved))
     }
 
     @Test func importLFSConvertsPointersAndObjects() throws {
