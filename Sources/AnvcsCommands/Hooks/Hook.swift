@@ -174,6 +174,9 @@ struct Hook: ParsableCommand {
         let output = try CaptureRunner.capture(commit: head, repository: repository, settings: settings, context: context)
         for warning in output.warnings { report(warning, context: context) }
         try store.record([head: output.note], now: context.now, mirror: settings.bool("provenance.mirror"))
+        // Content the merge introduced itself (a resolution with new bytes) is queued like a commit's.
+        try ArtifactHooks.afterCommit(context, repository: repository, settings: settings, commits: [head.hex],
+                                      uploadNow: true, background: false)
     }
 
     /// Hooks with no provenance work of their own yet still settle pending captures, so that
