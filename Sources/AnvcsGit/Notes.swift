@@ -151,3 +151,55 @@ import Glibc
 import Darwin
 #endif
 func usleepCompat(_ micros: UInt32) { _ = usleep(micros) }
+
+/// A note that differs between two versions of a notes reference: `blob` is the new note's
+/// blob, or nil when the note was removed.
+public struct NoteChange: Sendable, Hashable {
+    public let annotated: ObjectID
+    public let blob: ObjectID?
+
+    public init(annotated: ObjectID, blob: ObjectID?) {
+        self.annotated = annotated
+        self.blob = blob
+    }
+}
+
+extension Repository {
+    /// The notes that differ between two commits of a notes reference (`old` nil: every note of
+    /// `new`). A tree-to-tree diff touches only the fan-out directories that changed, so one new
+    /// note costs the same with 20 or 20,000 notes. A note whose fan-out path moved (git
+    /// reorganises fan-out as notes grow) is reported once, as present with its blob.
+    public func noteChanges(from old: ObjectID?, to new: ObjectID) throws(GitError) -> [NoteChange] {
+        func tree(of commit: ObjectID) throws(GitError) -> OpaquePointer? {
+            var raw = commit.raw
+            var handle: OpaquePointer?
+            try check("git_commit_lookup(\(commit.short))", git_commit_lookup(&handle, pointer, &raw))
+            defer { git_commit_free(handle) }
+            var tree: OpaquePointer?
+            try check("git_commit_tree(\(commit.short))", git_commit_tree(&tree, handle))
+            return tree
+        }
+        let newTree = try tree(of: new)
+        defer { git_tree_free(newTree) }
+        var oldTree: OpaquePointer?
+        if let old { oldTree = try tree(of: old) }
+        defer { git_tree_free(oldTree) }
+        var options = git_diff_options()
+        try check("git_diff_options_init", git_diff_options_init(&options, UInt32(GIT_DIFF_OPTIONS_VERSION)))
+        var diff: OpaquePointer?
+        try check("git_diff_tree_to_tree(notes)", git_diff_tree_to_tree(&diff, pointer, oldTree, newTree, &options))
+        defer { git_diff_free(diff) }
+        var removed: [ObjectID: Bool] = [:]
+        var present: [ObjectID: ObjectID] = [:]
+        for i in 0..<git_diff_num_deltas(diff) {
+            guard let delta = git_diff_get_delta(diff, i)?.pointee else { continue }
+            let deleted = delta.status == GIT_DELTA_DELETED
+            let file = deleted ? delta.old_file : delta.new_file
+            guard let path = file.path, let annotated = ObjectID(hex: String(cString: path).filter { $0 != "/" }) else { continue }
+            if deleted { removed[annotated] = true } else { present[annotated] = ObjectID(file.id) }
+        }
+        var out = present.map { NoteChange(annotated: $0.key, blob: $0.value) }
+        for id in removed.keys where present[id] == nil { out.append(NoteChange(annotated: id, blob: nil)) }
+        return out
+    }
+}
