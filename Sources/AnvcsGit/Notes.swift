@@ -166,11 +166,11 @@ public struct NoteChange: Sendable, Hashable {
 
 extension Repository {
     /// The notes that differ between two commits of a notes reference (`old` nil: every note of
-    /// `new`). A tree-to-tree diff touches only the fan-out directories that changed, so one new
-    /// note costs the same with 20 or 20,000 notes. A note whose fan-out path moved (git
-    /// reorganises fan-out as notes grow) is reported once, as present with its blob.
+    /// `new`). The two trees are compared entry by entry and identical subtrees (same id) are
+    /// skipped, so one new note costs the same with 20 or 20,000 notes. A note whose fan-out path
+    /// moved (git reorganises fan-out as notes grow) is reported once, as present with its blob.
     public func noteChanges(from old: ObjectID?, to new: ObjectID) throws(GitError) -> [NoteChange] {
-        func tree(of commit: ObjectID) throws(GitError) -> OpaquePointer? {
+        func rootTree(of commit: ObjectID) throws(GitError) -> OpaquePointer? {
             var raw = commit.raw
             var handle: OpaquePointer?
             try check("git_commit_lookup(\(commit.short))", git_commit_lookup(&handle, pointer, &raw))
@@ -179,27 +179,64 @@ extension Repository {
             try check("git_commit_tree(\(commit.short))", git_commit_tree(&tree, handle))
             return tree
         }
-        let newTree = try tree(of: new)
+        func subtree(_ entry: OpaquePointer) throws(GitError) -> OpaquePointer? {
+            var tree: OpaquePointer?
+            try check("git_tree_lookup", git_tree_lookup(&tree, pointer, git_tree_entry_id(entry)))
+            return tree
+        }
+        var removed = Set<ObjectID>()
+        var present: [ObjectID: ObjectID] = [:]
+        // Every note below `tree` (a side that has no counterpart): added or removed wholesale.
+        func all(_ tree: OpaquePointer?, prefix: String, added: Bool) throws(GitError) {
+            guard let tree else { return }
+            for i in 0..<git_tree_entrycount(tree) {
+                guard let entry = git_tree_entry_byindex(tree, i) else { continue }
+                try note(entry, prefix: prefix, added: added)
+            }
+        }
+        func note(_ entry: OpaquePointer, prefix: String, added: Bool) throws(GitError) {
+            let path = prefix + String(cString: git_tree_entry_name(entry))
+            if git_tree_entry_type(entry) == GIT_OBJECT_TREE {
+                let tree = try subtree(entry)
+                defer { git_tree_free(tree) }
+                try all(tree, prefix: path, added: added)
+            } else if let annotated = ObjectID(hex: path) {
+                if added { present[annotated] = ObjectID(git_tree_entry_id(entry).pointee) } else { removed.insert(annotated) }
+            }
+        }
+        // Both trees are sorted by name: a merge join, descending only where ids differ.
+        func compare(_ a: OpaquePointer?, _ b: OpaquePointer?, prefix: String) throws(GitError) {
+            let countA = a.map { git_tree_entrycount($0) } ?? 0, countB = b.map { git_tree_entrycount($0) } ?? 0
+            var i = 0, j = 0
+            while i < countA || j < countB {
+                let ea = i < countA ? git_tree_entry_byindex(a, i) : nil
+                let eb = j < countB ? git_tree_entry_byindex(b, j) : nil
+                let order: Int32
+                if let ea, let eb { order = strcmp(git_tree_entry_name(ea), git_tree_entry_name(eb)) } else { order = ea == nil ? 1 : -1 }
+                if order < 0, let ea { try note(ea, prefix: prefix, added: false); i += 1; continue }
+                if order > 0, let eb { try note(eb, prefix: prefix, added: true); j += 1; continue }
+                i += 1; j += 1
+                guard let ea, let eb, git_oid_equal(git_tree_entry_id(ea), git_tree_entry_id(eb)) == 0 else { continue }
+                let name = prefix + String(cString: git_tree_entry_name(eb))
+                let treeA = git_tree_entry_type(ea) == GIT_OBJECT_TREE, treeB = git_tree_entry_type(eb) == GIT_OBJECT_TREE
+                if treeA && treeB {
+                    let sa = try subtree(ea), sb = try subtree(eb)
+                    defer { git_tree_free(sa); git_tree_free(sb) }
+                    try compare(sa, sb, prefix: name)
+                } else {
+                    try note(ea, prefix: prefix, added: false)
+                    try note(eb, prefix: prefix, added: true)
+                }
+            }
+        }
+        let newTree = try rootTree(of: new)
         defer { git_tree_free(newTree) }
         var oldTree: OpaquePointer?
-        if let old { oldTree = try tree(of: old) }
+        if let old { oldTree = try rootTree(of: old) }
         defer { git_tree_free(oldTree) }
-        var options = git_diff_options()
-        try check("git_diff_options_init", git_diff_options_init(&options, UInt32(GIT_DIFF_OPTIONS_VERSION)))
-        var diff: OpaquePointer?
-        try check("git_diff_tree_to_tree(notes)", git_diff_tree_to_tree(&diff, pointer, oldTree, newTree, &options))
-        defer { git_diff_free(diff) }
-        var removed: [ObjectID: Bool] = [:]
-        var present: [ObjectID: ObjectID] = [:]
-        for i in 0..<git_diff_num_deltas(diff) {
-            guard let delta = git_diff_get_delta(diff, i)?.pointee else { continue }
-            let deleted = delta.status == GIT_DELTA_DELETED
-            let file = deleted ? delta.old_file : delta.new_file
-            guard let path = file.path, let annotated = ObjectID(hex: String(cString: path).filter { $0 != "/" }) else { continue }
-            if deleted { removed[annotated] = true } else { present[annotated] = ObjectID(file.id) }
-        }
+        try compare(oldTree, newTree, prefix: "")
         var out = present.map { NoteChange(annotated: $0.key, blob: $0.value) }
-        for id in removed.keys where present[id] == nil { out.append(NoteChange(annotated: id, blob: nil)) }
+        for id in removed where present[id] == nil { out.append(NoteChange(annotated: id, blob: nil)) }
         return out
     }
 }

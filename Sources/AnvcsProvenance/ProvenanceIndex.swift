@@ -47,12 +47,17 @@ public final class ProvenanceIndex {
             for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) }
             let db = try Database(path: path)
             try db.execute("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA mmap_size=268435456;")
+            try db.keepWriteAheadLogOnClose()
             try createSchema(db)
             return db
         }
         do {
             let db = try Database(path: path)
-            try db.execute("PRAGMA mmap_size=268435456;")
+            // Per connection: without synchronous=NORMAL every sync would fsync the WAL, the
+            // largest cost of an incremental update. The index is a cache; a lost last
+            // transaction after a power cut is only a resync.
+            try db.execute("PRAGMA synchronous=NORMAL; PRAGMA mmap_size=268435456;")
+            try db.keepWriteAheadLogOnClose()
             if schemaVersion(db) == ProvenanceIndex.schemaVersion { return db }
             let tables = try db.prepare("SELECT count(*) FROM sqlite_master").rows { $0.int(0) }.first ?? 0
             if tables == 0 {
