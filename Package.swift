@@ -27,9 +27,10 @@ let package = Package(
                        providers: [.apt(["libgit2-dev"])]),
         .systemLibrary(name: "CSQLite3", pkgConfig: "sqlite3",
                        providers: [.apt(["libsqlite3-dev"])]),
-        .systemLibrary(name: "CLibcurl", pkgConfig: "libcurl",
-                       providers: [.apt(["libcurl4-openssl-dev"])]),
-        // curl_easy_setopt/getinfo are variadic: typed, non-variadic wrappers live here.
+        // Headers only (no pkgConfig: its -lcurl would link libcurl into every start).
+        .systemLibrary(name: "CLibcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
+        // Loads libcurl on first use and forwards to it; curl_easy_setopt/getinfo are variadic,
+        // so typed, non-variadic wrappers live here too.
         .target(name: "CCurlShim", dependencies: ["CLibcurl"]),
         // malloc statistics for `debug crdt-replay` (glibc's mallinfo2 is not in the Glibc module).
         .target(name: "CHeapStats"),
