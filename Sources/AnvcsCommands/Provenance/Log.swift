@@ -162,7 +162,7 @@ enum LogLoader {
 
 /// `git anvcs log`: commits with their agent, model and test result, one per line.
 struct Log: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "List commits with their provenance (agent, model, tests).")
+    static let configuration = CommandConfiguration(commandName: "log", abstract: "List commits with their provenance (agent, model, tests).")
 
     @OptionGroup var revisions: RevisionOptions
     @OptionGroup var filters: FilterOptions
@@ -181,7 +181,7 @@ struct Log: ParsableCommand {
 
 /// `git anvcs graph`: the commit graph, drawn like `git log --graph`, with provenance columns.
 struct Graph: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Draw the commit graph with provenance.")
+    static let configuration = CommandConfiguration(commandName: "graph", abstract: "Draw the commit graph with provenance.")
 
     @OptionGroup var revisions: RevisionOptions
     @OptionGroup var filters: FilterOptions
