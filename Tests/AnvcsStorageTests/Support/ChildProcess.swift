@@ -110,7 +110,7 @@ final class ChildProcess: @unchecked Sendable {
     /// SIGTERM, then SIGKILL if the child has not ended within `grace` seconds.
     func stop(grace: Double = 5) {
         guard isRunning else { return }
-        kill(pid, SIGTERM)
+        kill(pid, grace > 0 ? SIGTERM : SIGKILL)
         if wait(timeout: grace) == nil {
             kill(pid, SIGKILL)
             wait(timeout: 10)

@@ -10,10 +10,13 @@ final class PythonServer: @unchecked Sendable {
     /// The fields after the port on the READY line.
     let fields: [String]
     let logDirectory: String
+    /// Seconds between SIGTERM and SIGKILL when stopping.
+    let stopGrace: Double
     var endpoint: String { "http://127.0.0.1:\(port)" }
 
     init(python: String = "python3", script: String, arguments: [String] = [], environment: [String: String]? = nil,
-         name: String, timeout: Double = 60) throws {
+         name: String, timeout: Double = 60, stopGrace: Double = 5) throws {
+        self.stopGrace = stopGrace
         logDirectory = NSTemporaryDirectory() + "anvcs-\(name)-" + UUID().uuidString
         try FileManager.default.createDirectory(atPath: logDirectory, withIntermediateDirectories: true)
         var environment = environment ?? ProcessInfo.processInfo.environment
@@ -25,29 +28,36 @@ final class PythonServer: @unchecked Sendable {
                                  stdoutPath: logDirectory + "/stdout", stderrPath: logDirectory + "/stderr", guarded: true)
         let deadline = Date().addingTimeInterval(timeout)
         var announced: [String]?
+        var exitedWith: Int32?
         while Date() < deadline {
             let text = (try? String(contentsOfFile: logDirectory + "/stdout", encoding: .utf8)) ?? ""
-            if let line = text.split(separator: "\n", omittingEmptySubsequences: false).first, text.contains("\n") {
+            // Complete lines only; libraries may print before the script announces itself.
+            let lines = text.split(separator: "\n", omittingEmptySubsequences: false).dropLast()
+            if let line = lines.first(where: { $0.hasPrefix("READY ") }) {
                 announced = line.split(separator: " ").map(String.init)
                 break
             }
-            if !child.isRunning { break }
+            if let status = child.poll() {
+                exitedWith = status
+                break
+            }
             usleep(20_000)
         }
         guard let announced, announced.count >= 2, announced[0] == "READY", let port = Int(announced[1]) else {
             let errors = (try? String(contentsOfFile: logDirectory + "/stderr", encoding: .utf8)) ?? ""
             child.killNow()
-            throw TestFailure("\(name) server did not start within \(Int(timeout)) s: \(errors.suffix(2000))")
+            let why = exitedWith.map { "exited with status \($0)" } ?? "did not announce READY within \(Int(timeout)) s"
+            throw TestFailure("\(name) server \(why): \(errors.suffix(2000))")
         }
         self.port = port
         self.fields = Array(announced.dropFirst(2))
     }
 
     deinit {
-        child.stop()
+        child.stop(grace: stopGrace)
         try? FileManager.default.removeItem(atPath: logDirectory)
     }
 
-    func stop() { child.stop() }
+    func stop() { child.stop(grace: stopGrace) }
     func killNow() { child.killNow() }
 }
