@@ -72,6 +72,8 @@ final class KuboServer: Sendable {
                 if command == "/test/corrupt-next-cat":
                     corrupt_next[0] = True
                     return self.reply(200, b"{}")
+                if command == "version":
+                    return self.reply(200, json.dumps({"Version": "libkubo (simulated RPC)", "System": "amd64/linux"}).encode())
                 if command == "add":
                     boundary = self.headers.get("Content-Type", "").split("boundary=")[-1].encode()
                     part = body.split(b"--" + boundary)[1]
