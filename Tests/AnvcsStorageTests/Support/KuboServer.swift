@@ -1,3 +1,4 @@
+import AnvcsTestSupport
 import Foundation
 
 /// A simulated Kubo RPC API over a real Kubo node. No `ipfs` daemon can be installed here
