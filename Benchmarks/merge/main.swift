@@ -3,6 +3,7 @@
 //
 // Usage: anvcs-merge-benchmark [corpus-directory]   (default /tmp/anvcs-merge-corpus)
 import AnvcsMerge
+import AnvcsMergeSwift
 import Foundation
 
 struct Scenario {
@@ -100,7 +101,8 @@ for s in scenarios {
                                                 labels: ConflictLabels(ours: "ours", base: "base", theirs: "theirs")))
     if line.text == g.text && line.isClean == g.clean { lineParity += 1 } else { print("  line layer differs from git: \(s.name)") }
     let start = ContinuousClock.now
-    let output = MergeEngine.merge(MergeInput(base: s.base, ours: s.ours, theirs: s.theirs, path: s.path, labels: ConflictLabels(ours: "ours", base: "base", theirs: "theirs"), layers: layers))
+    let output = MergeEngine.merge(MergeInput(base: s.base, ours: s.ours, theirs: s.theirs, path: s.path, labels: ConflictLabels(ours: "ours", base: "base", theirs: "theirs"), layers: layers,
+                                                 parsers: SwiftLanguageSupport.parsers))
     let ms = milliseconds(ContinuousClock.now - start)
     let ourOutcome = classify(clean: output.isClean, text: output.text, human: s.result)
     anvcs.add(ourOutcome, ms)
