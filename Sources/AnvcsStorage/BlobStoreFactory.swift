@@ -40,9 +40,7 @@ public enum BlobStoreFactory {
             }
             return S3VersionedBlobStore(client: try makeS3Client(settings), bucket: bucket, prefix: settings.s3.prefix)
         case .ipfs:
-            // The Kubo adapter is being written (issue #5, step 3); until it lands the mode is refused.
-            throw StorageError.invalidConfiguration(
-                detail: "storage kind ipfs (adapters.ipfs.api \(settings.ipfsAPI)) is not available in this build yet")
+            return try IPFSBlobStore(api: settings.ipfsAPI, http: makeHTTPClient(settings))
         }
     }
 

@@ -1,5 +1,6 @@
 import AnvcsHTTP
 @testable import AnvcsStorage
+import AnvcsTestSupport
 import Foundation
 import Testing
 

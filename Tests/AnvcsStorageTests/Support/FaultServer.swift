@@ -1,3 +1,4 @@
+import AnvcsTestSupport
 import Foundation
 
 /// A small HTTP server (Python's http.server) that misbehaves on purpose, in ways a real S3 does

@@ -1,79 +1,37 @@
 import AnvcsStorage
+import AnvcsTestSupport
 import Foundation
 
-/// moto's S3-compatible server on 127.0.0.1, from the venv of scripts/test-deps.d/s3.sh.
-/// With `authenticated`, INITIAL_NO_AUTH_ACTION_COUNT lets the launcher create an IAM user and
-/// its key (three unauthenticated calls); after that every request's SigV4 signature is checked.
-final class MotoServer: @unchecked Sendable {
-    let server: PythonServer
+/// A moto server (AnvcsTestSupport's MotoProcess) with S3 clients for it.
+final class MotoServer: Sendable {
+    let process: MotoProcess
     let credentials: AWSCredentials
-    var port: Int { server.port }
-    var endpoint: String { server.endpoint }
-
-    static let launcher = #"""
-    import json, os, sys
-    authenticated = sys.argv[1] == "auth"
-    if authenticated:
-        os.environ["INITIAL_NO_AUTH_ACTION_COUNT"] = "3"
-    from moto.server import ThreadedMotoServer
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    port = server.get_host_and_port()[1]
-    key_id, secret = "AKIAOPENSERVER000000", "open"
-    if authenticated:
-        import boto3
-        iam = boto3.client("iam", endpoint_url=f"http://127.0.0.1:{port}", region_name="us-east-1",
-                           aws_access_key_id="bootstrap", aws_secret_access_key="bootstrap")
-        iam.create_user(UserName="anvcs")
-        iam.put_user_policy(UserName="anvcs", PolicyName="all", PolicyDocument=json.dumps(
-            {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}))
-        key = iam.create_access_key(UserName="anvcs")["AccessKey"]
-        key_id, secret = key["AccessKeyId"], key["SecretAccessKey"]
-    print("READY", port, key_id, secret, flush=True)
-    threading_event = __import__("threading").Event()
-    threading_event.wait()
-    """#
+    var port: Int { process.port }
+    var endpoint: String { process.endpoint }
 
     /// One authenticated server for the whole test process; it exits with the process.
-    static let shared: Result<MotoServer, TestFailure> = {
-        do {
-            return .success(try MotoServer(authenticated: true))
-        } catch let failure as TestFailure {
-            return .failure(failure)
-        } catch {
-            return .failure(TestFailure("\(error)"))
-        }
-    }()
+    static let shared: Result<MotoServer, TestFailure> = Result { try MotoServer(authenticated: true) }.mapError { error in
+        error as? TestFailure ?? TestFailure("\(error)")
+    }
 
     static func sharedServer() throws -> MotoServer { try shared.get() }
 
     /// One server without request authentication (for STS web identity and presigned URLs).
-    static let sharedOpen: Result<MotoServer, TestFailure> = {
-        do {
-            return .success(try MotoServer(authenticated: false))
-        } catch let failure as TestFailure {
-            return .failure(failure)
-        } catch {
-            return .failure(TestFailure("\(error)"))
-        }
-    }()
+    static let sharedOpen: Result<MotoServer, TestFailure> = Result { try MotoServer(authenticated: false) }.mapError { error in
+        error as? TestFailure ?? TestFailure("\(error)")
+    }
 
     static func sharedOpenServer() throws -> MotoServer { try sharedOpen.get() }
 
-    /// A server of its own, for tests that kill it. With `authenticated` false, moto accepts
-    /// any signature (and unsigned calls), but it still needs signed requests to parse them.
+    /// A server of its own, for tests that kill it. Without `authenticated`, moto accepts any
+    /// signature (and unsigned calls).
     init(authenticated: Bool = true) throws {
-        guard FileManager.default.isExecutableFile(atPath: TestEnvironment.venvPython) else {
-            throw TestFailure("no Python venv at \(TestEnvironment.venv): run scripts/test-deps.d/s3.sh first")
-        }
-        server = try PythonServer(python: TestEnvironment.venvPython, script: MotoServer.launcher,
-                                  arguments: [authenticated ? "auth" : "open"], name: "moto", timeout: 90)
-        guard server.fields.count == 2 else { throw TestFailure("moto launcher announced \(server.fields)") }
-        credentials = AWSCredentials(accessKeyId: server.fields[0], secretAccessKey: server.fields[1])
+        process = try MotoProcess(authenticated: authenticated)
+        credentials = AWSCredentials(accessKeyId: process.accessKeyId, secretAccessKey: process.secretAccessKey)
     }
 
-    func stop() { server.stop() }
-    func kill() { server.killNow() }
+    func stop() { process.stop() }
+    func kill() { process.kill() }
 
     func client(region: String = "us-east-1", secret: String? = nil, retry: RetryPolicy = RetryPolicy(baseDelay: 0.02),
                 multipartThreshold: UInt64 = 64 << 20, partSize: UInt64 = 64 << 20,

@@ -1,3 +1,4 @@
+import AnvcsTestSupport
 import Foundation
 import Testing
 
@@ -13,12 +14,10 @@ enum TestEnvironment {
         return url.path
     }()
 
-    /// The virtualenv scripts/test-deps.d/s3.sh creates.
-    static var venv: String {
-        ProcessInfo.processInfo.environment["ANVCS_VENV"] ?? repositoryRoot + "/.venv"
-    }
+    /// The virtualenv scripts/test-deps.d/*.sh create.
+    static var venv: String { TestVenv.path }
 
-    static var venvPython: String { venv + "/bin/python" }
+    static var venvPython: String { TestVenv.python }
 
     /// A port nobody listens on right now (bound then released).
     static func freePort() -> Int {
@@ -73,9 +72,4 @@ enum TestEnvironment {
                     input: String? = nil, timeout: Double = 60) throws -> String {
         try ChildProcess.run([executable] + arguments, environment: environment, input: input, timeout: timeout)
     }
-}
-
-struct TestFailure: Error, CustomStringConvertible {
-    let description: String
-    init(_ description: String) { self.description = description }
 }

@@ -18,14 +18,14 @@ import Glibc
 /// With `guarded`, the child's stdin is a pipe whose write end only this process holds; the
 /// Python servers exit when it reaches end of file, so they never outlive a crashed or killed
 /// test process.
-final class ChildProcess: @unchecked Sendable {
-    let pid: pid_t
-    let commandLine: String
+public final class ChildProcess: @unchecked Sendable {
+    public let pid: pid_t
+    public let commandLine: String
     private let guardDescriptor: Int32
     private let state = NSLock()
     private var exitStatus: Int32?
 
-    init(_ arguments: [String], environment: [String: String]? = nil, stdoutPath: String? = nil,
+    public init(_ arguments: [String], environment: [String: String]? = nil, stdoutPath: String? = nil,
          stderrPath: String? = nil, inputPath: String? = nil, guarded: Bool = false) throws {
         commandLine = arguments.joined(separator: " ").prefix(200).description
         var actions = posix_spawn_file_actions_t()
@@ -82,7 +82,7 @@ final class ChildProcess: @unchecked Sendable {
     }
 
     /// The exit status (or 128 + signal), once the child has ended; nil while it runs.
-    func poll() -> Int32? {
+    public func poll() -> Int32? {
         state.lock()
         defer { state.unlock() }
         if let exitStatus { return exitStatus }
@@ -94,11 +94,11 @@ final class ChildProcess: @unchecked Sendable {
         return exitStatus
     }
 
-    var isRunning: Bool { poll() == nil }
+    public var isRunning: Bool { poll() == nil }
 
     /// Waits up to `timeout` seconds; nil if the child is still running then.
     @discardableResult
-    func wait(timeout: Double) -> Int32? {
+    public func wait(timeout: Double) -> Int32? {
         let deadline = Date().addingTimeInterval(timeout)
         while true {
             if let status = poll() { return status }
@@ -108,9 +108,9 @@ final class ChildProcess: @unchecked Sendable {
     }
 
     /// SIGTERM, then SIGKILL if the child has not ended within `grace` seconds.
-    func stop(grace: Double = 5) {
+    public func stop(grace: Double = 5) {
         guard isRunning else { return }
-        kill(pid, SIGTERM)
+        kill(pid, grace > 0 ? SIGTERM : SIGKILL)
         if wait(timeout: grace) == nil {
             kill(pid, SIGKILL)
             wait(timeout: 10)
@@ -118,7 +118,7 @@ final class ChildProcess: @unchecked Sendable {
     }
 
     /// SIGKILL at once: a server that dies mid-transfer.
-    func killNow() {
+    public func killNow() {
         guard isRunning else { return }
         kill(pid, SIGKILL)
         wait(timeout: 10)
@@ -126,7 +126,7 @@ final class ChildProcess: @unchecked Sendable {
 
     /// Runs a command to completion (killed after `timeout` seconds) and returns its stdout;
     /// throws with its stderr when it fails.
-    static func run(_ arguments: [String], environment: [String: String]? = nil, input: String? = nil,
+    public static func run(_ arguments: [String], environment: [String: String]? = nil, input: String? = nil,
                     timeout: Double = 60) throws -> String {
         let directory = NSTemporaryDirectory() + "anvcs-run-" + UUID().uuidString
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
