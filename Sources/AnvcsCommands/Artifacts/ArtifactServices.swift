@@ -123,11 +123,35 @@ struct ArtifactServices {
     }
 
     /// Uploads queued artifacts (only those past their backoff unless `all`) and records their pins.
-    func uploadQueued(queue: UploadQueue, all: Bool) throws -> ArtifactUploader.Outcome {
-        let items = try queue.pending(dueAt: all ? nil : context.now)
-        guard !items.isEmpty else { return ArtifactUploader.Outcome() }
-        let store = try store()
-        return try ArtifactUploader(cache: cache, store: store, queue: queue).upload(items, now: context.now) { try recordPins($0) }
+    /// One uploader at a time per repository (`<state>/upload.lock`), so no content is sent twice:
+    /// with `wait` false a busy lock means another uploader is at work and nothing is done.
+    func uploadQueued(queue: UploadQueue, all: Bool, wait: Bool = true) throws -> ArtifactUploader.Outcome {
+        try withUploadLock(wait: wait) {
+            var total = ArtifactUploader.Outcome()
+            var attempted = Set<String>()
+            // Rows queued while this runs (commits made meanwhile) are taken in the next round.
+            while true {
+                let items = try queue.pending(dueAt: all ? nil : context.now)
+                    .filter { attempted.insert("\($0.sha256) \($0.key) \($0.commit)").inserted }
+                guard !items.isEmpty else { return total }
+                let outcome = try ArtifactUploader(cache: cache, store: try store(), queue: queue)
+                    .upload(items, now: context.now) { try recordPins($0) }
+                total.uploaded += outcome.uploaded
+                total.reused += outcome.reused
+                total.failed += outcome.failed
+            }
+        } ?? ArtifactUploader.Outcome()
+    }
+
+    /// Runs `body` holding the upload lock; nil when `wait` is false and the lock is taken.
+    func withUploadLock<T>(wait: Bool, _ body: () throws -> T) throws -> T? {
+        try FileManager.default.createDirectory(atPath: stateDirectory, withIntermediateDirectories: true)
+        let fd = open(stateDirectory + "/upload.lock", O_CREAT | O_RDWR | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { return try body() }
+        defer { close(fd) }
+        guard flock(fd, wait ? LOCK_EX : LOCK_EX | LOCK_NB) == 0 else { return nil }
+        defer { flock(fd, LOCK_UN) }
+        return try body()
     }
 
     /// Work tree files (relative paths, optionally limited to `pathspecs`) that are pointer files.

@@ -49,7 +49,7 @@ enum ArtifactHooks {
         let due = try queue.pending(dueAt: context.now)
         guard uploadNow, queued > 0 || !due.isEmpty else { return }
         if background {
-            try report(services.uploadQueued(queue: queue, all: false), context: context)
+            try report(services.uploadQueued(queue: queue, all: false, wait: false), context: context)
         } else {
             try startBackgroundUpload(services)
         }
@@ -59,7 +59,7 @@ enum ArtifactHooks {
     static func uploadInBackground(_ context: Context) throws {
         let repository = try context.repository()
         let services = ArtifactServices(context: context, repository: repository)
-        try report(services.uploadQueued(queue: services.queue(), all: false), context: context)
+        try report(services.uploadQueued(queue: services.queue(), all: false, wait: false), context: context)
     }
 
     static func report(_ outcome: ArtifactUploader.Outcome, context: Context) throws {
@@ -134,8 +134,11 @@ enum ArtifactHooks {
         try queue.enqueue(needed.map { ($0.commit, $0.path, $0.pointer) }, now: services.context.now)
         let wanted = Set(needed.map { "\($0.pointer.sha256) \($0.pointer.key) \($0.commit)" })
         let items = try queue.pending().filter { wanted.contains("\($0.sha256) \($0.key) \($0.commit)") }
-        let outcome = try ArtifactUploader(cache: services.cache, store: store, queue: queue)
-            .upload(items, now: services.context.now) { try services.recordPins($0) }
+        // After any background uploader (whose pins are then known and reused, not sent again).
+        let outcome = try services.withUploadLock(wait: true) {
+            try ArtifactUploader(cache: services.cache, store: store, queue: queue)
+                .upload(items, now: services.context.now) { try services.recordPins($0) }
+        } ?? ArtifactUploader.Outcome()
         if !outcome.uploaded.isEmpty {
             Terminal.note("anvcs: uploaded \(outcome.uploaded.count) artifact(s) to the \(store.storageName) store before the push")
         }
