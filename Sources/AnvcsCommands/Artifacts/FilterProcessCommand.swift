@@ -65,7 +65,7 @@ final class FetcherOpener: @unchecked Sendable {
 
 /// `git anvcs track <pattern>...` / `untrack`: which files are artifacts.
 struct Track: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Store files matching patterns as artifacts (writes .gitattributes).")
+    static let configuration = CommandConfiguration(commandName: "track", abstract: "Store files matching patterns as artifacts (writes .gitattributes).")
 
     @Argument(help: "Patterns as .gitattributes takes them (\"*.pt\", \"data/**\"). None: list the tracked ones.")
     var patterns: [String] = []
@@ -93,7 +93,7 @@ struct Track: ParsableCommand {
 }
 
 struct Untrack: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Stop storing files matching patterns as artifacts.")
+    static let configuration = CommandConfiguration(commandName: "untrack", abstract: "Stop storing files matching patterns as artifacts.")
 
     @Argument(help: "Patterns to stop tracking.")
     var patterns: [String]

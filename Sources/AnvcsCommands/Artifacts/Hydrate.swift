@@ -8,6 +8,7 @@ import Foundation
 /// (`--prefetch`) bring the artifacts of commits into the local cache without touching the work tree.
 struct Hydrate: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "hydrate",
         abstract: "Fetch artifact bytes for pointer files in the work tree (lazy hydration), or prefetch commits' artifacts.")
 
     @Argument(help: "Work tree paths or pathspecs to hydrate.")
