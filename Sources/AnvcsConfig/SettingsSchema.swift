@@ -58,9 +58,9 @@ public enum SettingsSchema {
               help: "path-style or virtual-hosted bucket URLs (auto: virtual on AWS, path on a custom endpoint)"),
         .init(key: "adapters.s3.multipart_threshold", kind: .string, defaultValue: .scalar("64MiB"),
               help: "files at least this large upload in parts (bytes, or KiB/MiB/GiB)"),
-        .init(key: "adapters.s3.part_size", kind: .string, defaultValue: .scalar("64MiB"),
-              help: "size of each multipart part, at least 5MiB"),
-        .init(key: "adapters.s3.max_concurrency", kind: .integer, defaultValue: .scalar("4"),
+        .init(key: "adapters.s3.part_size", kind: .string, defaultValue: .scalar("8MiB"),
+              help: "size of each multipart part, at least 5MiB (raised for files that would need over 10,000 parts)"),
+        .init(key: "adapters.s3.max_concurrency", kind: .integer, defaultValue: .scalar("8"),
               help: "multipart parts uploaded at once"),
         .init(key: "adapters.ipfs.api", kind: .string, defaultValue: nil, help: "Kubo RPC API address"),
     ]
