@@ -116,7 +116,17 @@ struct StructuredMerge {
             }
             result.insert(contentsOf: run, at: at)
         }
+        // A block kept sorted on all three sides (dependencies, imports) stays sorted: concurrent
+        // additions go to their sorted places, not ours-then-theirs.
+        if bKeys.count >= 2, [bKeys, oKeys, tKeys].allSatisfy(Self.isSorted), !Self.isSorted(result) {
+            result.sort()
+            log.resolutions.append(MergeResolution(layer: .structure, detail: "\(path.isEmpty ? "/" : path): sorted block kept sorted"))
+        }
         return result
+    }
+
+    private static func isSorted(_ keys: [String]) -> Bool {
+        zip(keys, keys.dropFirst()).allSatisfy { $0 < $1 }
     }
 
     private func nextBaseKey(after anchor: String?, in base: [String]) -> String? {
