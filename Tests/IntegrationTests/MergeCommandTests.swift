@@ -78,4 +78,50 @@ import Testing
         #expect(result.status == 2)
         #expect(result.stderr.contains("merge.test_command"), "\(result.stderr)")
     }
+
+    /// merge.llm.command proposes a resolution for a real conflict; it is applied because it parses
+    /// and the tests pass, and its rationale goes into the note.
+    @Test func assistantResolvesWhatTheDriverLeft() throws {
+        let t = try TemporaryRepository()
+        _ = try t.commitFile("m.py", "def a():\n    return 1\n", message: "base")
+        _ = try t.git(["checkout", "-q", "-b", "feature"])
+        _ = try t.commitFile("m.py", "def a():\n    return 3\n", message: "feature")
+        _ = try t.git(["checkout", "-q", "main"])
+        _ = try t.commitFile("m.py", "def a():\n    return 2\n", message: "main")
+        let script = t.root + "/assistant.py"
+        try """
+        import json, sys
+        request = json.load(sys.stdin)
+        answer = [{"path": c["path"], "content": "def a():\\n    return 5\\n", "rationale": "both increments kept"}
+                  for c in request["conflicts"] if "<<<<<<<" in c["text"] and c["base"] and c["ours"] and c["theirs"]]
+        json.dump({"resolutions": answer}, sys.stdout)
+        """.write(toFile: script, atomically: true, encoding: .utf8)
+        let result = try t.anvcs(["merge", "feature", "--auto", "--llm-cmd", "python3 \(script)",
+                                  "--test-cmd", "python3 -c 'import m; assert m.a() == 5'"])
+        #expect(result.status == 0, "\(result.stdout)\n\(result.stderr)")
+        #expect(t.read("m.py") == "def a():\n    return 5\n")
+        let note = try t.git(["notes", "--ref=anvcs", "show", "HEAD"])
+        #expect(note.contains("both increments kept"), "\(note)")
+    }
+
+    /// A proposal that still has conflict markers is never applied.
+    @Test func assistantProposalWithMarkersIsRefused() throws {
+        let t = try TemporaryRepository()
+        _ = try t.commitFile("m.py", "def a():\n    return 1\n", message: "base")
+        _ = try t.git(["checkout", "-q", "-b", "feature"])
+        _ = try t.commitFile("m.py", "def a():\n    return 3\n", message: "feature")
+        _ = try t.git(["checkout", "-q", "main"])
+        _ = try t.commitFile("m.py", "def a():\n    return 2\n", message: "main")
+        let before = try t.head()
+        let script = t.root + "/assistant.py"
+        try """
+        import json, sys
+        request = json.load(sys.stdin)
+        json.dump({"resolutions": [{"path": c["path"], "content": c["text"]} for c in request["conflicts"]]}, sys.stdout)
+        """.write(toFile: script, atomically: true, encoding: .utf8)
+        let result = try t.anvcs(["merge", "feature", "--auto", "--llm-cmd", "python3 \(script)"])
+        #expect(result.status == 1)
+        #expect(result.stdout.contains("not applied") && result.stdout.contains("conflict markers"), "\(result.stdout)")
+        #expect(try t.head() == before)
+    }
 }

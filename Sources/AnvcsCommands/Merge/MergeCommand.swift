@@ -28,6 +28,8 @@ struct MergeCommand: ParsableCommand {
     var testCheck = false
     @Option(name: .customLong("test-cmd"), help: "The test command, run with sh -c in the merged tree (implies --test-check).")
     var testCommand: String?
+    @Option(name: .customLong("llm-cmd"), help: "A program proposing resolutions for remaining conflicts (default: merge.llm.command).")
+    var llmCommand: String?
     @Flag(help: "Print the report as JSON on stdout.")
     var json = false
 
@@ -92,9 +94,28 @@ struct MergeCommand: ParsableCommand {
                                     "-c", "core.attributesFile=\(attributes)",
                                     "merge", "--no-ff", "--no-edit", "-m", "Merge \(source) into \(destination)", incoming])
         var report = MergeRunReport(source: source, destination: destination, files: MergeCommand.readReports(reportPath))
+        var mergeStatus = merge.status
         if merge.status != 0 {
             let conflicted = (try? inTree.output(["diff", "--name-only", "--diff-filter=U"], failure: "")) ?? ""
             report.conflictedPaths = conflicted.split(separator: "\n").map(String.init)
+            if let assistant = (llmCommand ?? settings.string("merge.llm.command")).map({ MergeAssistant(command: $0, environment: context.environment) }),
+               !report.conflictedPaths.isEmpty {
+                do {
+                    let proposals = try assistant.propose(for: report.conflictedPaths, in: inTree)
+                    for proposal in proposals {
+                        try proposal.content.write(toFile: tree + "/" + proposal.path, atomically: true, encoding: .utf8)
+                    }
+                    try inTree.check(["add", "--"] + proposals.map(\.path), failure: "cannot stage the proposed resolutions")
+                    try inTree.check(["commit", "--no-edit", "--quiet"], failure: "cannot commit the merge with the proposed resolutions")
+                    report.assisted = MergeAssistance(command: assistant.command, proposals: proposals.map { ($0.path, $0.rationale ?? "") })
+                    report.conflictedPaths = []
+                    mergeStatus = 0
+                } catch {
+                    report.assistantFailure = "\(error)"
+                }
+            }
+        }
+        if mergeStatus != 0 {
             if report.conflictedPaths.isEmpty { report.failure = merge.stderr.trimmingCharacters(in: .whitespacesAndNewlines) }
             _ = try? inTree.run(["merge", "--abort"])
             render(report)
@@ -154,6 +175,10 @@ struct MergeCommand: ParsableCommand {
                          + (file.conflictsResolved > 0 ? ", \(file.conflictsResolved) conflict(s) resolved" : ""))
         }
         for path in report.conflictedPaths { lines.append("  \(path): conflicts remain") }
+        if let assisted = report.assisted {
+            for proposal in assisted.proposals { lines.append("  \(proposal.path): resolved by merge.llm.command — \(proposal.rationale)") }
+        }
+        if let failure = report.assistantFailure { lines.append("  merge.llm.command: not applied: \(failure)") }
         if let failure = report.failure { lines.append("  git merge: \(failure)") }
         if let tests = report.tests {
             lines.append("  tests: \(tests.passed ? "passed" : "FAILED (exit \(tests.exitCode))") — \(tests.command)")
@@ -176,6 +201,8 @@ struct MergeRunReport {
     var commit: String?
     var tests: MergeTestRun?
     var moved: Bool?
+    var assisted: MergeAssistance?
+    var assistantFailure: String?
 
     /// Additive fields in the note: `ai_meta.merge` and, when tests ran, `ai_meta.tests_passed`.
     func note(commit: String) -> ProvenanceNote {
@@ -195,6 +222,12 @@ struct MergeRunReport {
             merge["tests"] = .object(JSONObject([("command", .string(tests.command)), ("passed", .bool(tests.passed)),
                                                  ("exit_code", .number(Double(tests.exitCode)))]))
         }
+        if let assisted {
+            merge["llm"] = .object(JSONObject([
+                ("command", .string(assisted.command)),
+                ("files", .array(assisted.proposals.map { .object(JSONObject([("path", .string($0.path)), ("rationale", .string($0.rationale))])) })),
+            ]))
+        }
         var meta = JSONObject()
         meta["merge"] = .object(merge)
         if let tests { meta["tests_passed"] = .bool(tests.passed) }
@@ -202,6 +235,11 @@ struct MergeRunReport {
             ("schema", .string(ProvenanceNote.schema)), ("commit_id", .string(commit)), ("ai_meta", .object(meta)),
         ]))
     }
+}
+
+struct MergeAssistance {
+    var command: String
+    var proposals: [(path: String, rationale: String)]
 }
 
 struct MergeTestRun {
