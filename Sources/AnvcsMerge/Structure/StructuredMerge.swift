@@ -161,6 +161,11 @@ struct StructuredMerge {
             return t.text == b.text ? .some(nil) : nil
         case let (nil, o?, t?):
             return o.text == t.text ? .some(o.text) : nil
+        case let (nil, o?, nil) where !o.named && depth > 0, let (nil, nil, o?) where !o.named && depth > 0:
+            // A statement added inside a body both sides edited: its meaning depends on the other
+            // side's edits around it (order, variables), so a person decides.
+            _ = o
+            return nil
         case let (_, o?, nil):
             log.resolutions.append(MergeResolution(layer: .structure, detail: "\(path): added by ours"))
             return .some(o.text)
