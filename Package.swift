@@ -14,6 +14,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "git-anvcs", targets: ["git-anvcs"]),
+        .executable(name: "git-remote-anvcs", targets: ["git-remote-anvcs"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -59,12 +60,20 @@ let package = Package(
             .product(name: "SwiftSyntax", package: "swift-syntax"),
         ], exclude: ["README.md"], swiftSettings: strict),
 
+        .target(name: "AnvcsRemote", dependencies: [
+            "AnvcsGit", "AnvcsProvenance", "AnvcsStorage", "AnvcsHTTP",
+            .product(name: "Crypto", package: "swift-crypto"),
+        ], exclude: ["README.md"], swiftSettings: strict),
+
         // The only module that parses arguments, reads the environment and prints.
         .target(name: "AnvcsCommands", dependencies: [
-            "AnvcsGit", "AnvcsConfig", "AnvcsProvenance", "AnvcsStorage", "AnvcsArtifacts", "AnvcsCRDT", "AnvcsMerge", "CHeapStats",
+            "AnvcsGit", "AnvcsConfig", "AnvcsProvenance", "AnvcsStorage", "AnvcsArtifacts", "AnvcsCRDT", "AnvcsMerge", "AnvcsRemote", "CHeapStats",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], exclude: ["README.md"], swiftSettings: strict),
         .executableTarget(name: "git-anvcs", dependencies: ["AnvcsCommands"], exclude: ["README.md"], swiftSettings: strict),
+        // git's remote helper for anvcs:: URLs: reads git's commands on stdin, the protocol on stdout.
+        // Over AnvcsRemote only (not AnvcsCommands), so that it starts without the merge engine.
+        .executableTarget(name: "git-remote-anvcs", dependencies: ["AnvcsRemote"], swiftSettings: strict),
         // Prints the merge engine's figures beside git merge-file's on a mined corpus.
         .executableTarget(name: "anvcs-merge-benchmark", dependencies: ["AnvcsMerge"], path: "Benchmarks/merge",
                           exclude: ["README.md"],
@@ -81,6 +90,7 @@ let package = Package(
         .testTarget(name: "AnvcsArtifactsTests", dependencies: ["AnvcsArtifacts", "AnvcsTestSupport"], swiftSettings: strict),
         .testTarget(name: "AnvcsCRDTTests", dependencies: ["AnvcsCRDT", "AnvcsTestSupport"], swiftSettings: strict),
         .testTarget(name: "AnvcsMergeTests", dependencies: ["AnvcsMerge", "AnvcsTestSupport"], swiftSettings: strict),
+        .testTarget(name: "AnvcsRemoteTests", dependencies: ["AnvcsRemote", "AnvcsGit", "AnvcsTestSupport"], swiftSettings: strict),
         .testTarget(name: "IntegrationTests", dependencies: ["AnvcsTestSupport"], swiftSettings: strict),
     ]
 )
