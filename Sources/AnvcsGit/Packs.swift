@@ -135,6 +135,12 @@ public final class PackIndexer {
         try check("git_indexer_append(\(label))", git_indexer_append(pointer, bytes.baseAddress, bytes.count, &stats))
     }
 
+    public func append(contentsOf bytes: [UInt8]) throws(GitError) {
+        guard !bytes.isEmpty else { return }
+        let rc = bytes.withUnsafeBytes { git_indexer_append(pointer, $0.baseAddress, $0.count, &stats) }
+        try check("git_indexer_append(\(label))", rc)
+    }
+
     /// Checks the pack's checksum and objects, then moves pack and index into place.
     public func commit() throws(GitError) -> IndexedPack {
         try check("git_indexer_commit(\(label))", git_indexer_commit(pointer, &stats))

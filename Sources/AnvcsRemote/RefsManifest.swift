@@ -64,7 +64,7 @@ public struct RefsManifest: Codable, Sendable, Equatable {
 
     public func encoded() -> [UInt8] {
         let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
+        encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
         return Array((try? encoder.encode(self)) ?? Data())
     }
 

@@ -111,19 +111,16 @@ public final class StoreRemoteBackend: RemoteBackend {
         guard trailer == name else {
             throw .corruptPack(name: name, location: store.location, detail: "its checksum trailer is \(trailer.isEmpty ? "missing" : trailer)")
         }
+        let indexed: IndexedPack
         do {
             let indexer = try PackIndexer(directory: directory, label: "pack-\(name)")
-            try bytes.withUnsafeBytes { (buffer) throws(GitError) in try indexer.append(buffer) }
-            let indexed = try indexer.commit()
-            guard indexed.name == name else {
-                throw RemoteError.corruptPack(name: name, location: store.location, detail: "it indexes as \(indexed.name)")
-            }
-        } catch let error as GitError {
-            throw .corruptPack(name: name, location: store.location, detail: error.message)
-        } catch let error as RemoteError {
-            throw error
+            try indexer.append(contentsOf: bytes)
+            indexed = try indexer.commit()
         } catch {
-            throw .corruptPack(name: name, location: store.location, detail: "\(error)")
+            throw .corruptPack(name: name, location: store.location, detail: error.message)
+        }
+        guard indexed.name == name else {
+            throw .corruptPack(name: name, location: store.location, detail: "it indexes as \(indexed.name)")
         }
     }
 
