@@ -78,7 +78,8 @@ public final class GitRemoteBackend: RemoteBackend {
         if options.dryRun { arguments.append("--dry-run") }
         if options.atomic { arguments.append("--atomic") }
         if options.force { arguments.append("--force") }
-        arguments.append(options.verbosity == 0 ? "--quiet" : (options.progress ? "--progress" : "--no-progress"))
+        // Never --quiet: it silences the porcelain report we read.
+        arguments.append(options.progress && options.verbosity > 0 ? "--progress" : "--no-progress")
         let specs = commands.map { ($0.force ? "+" : "") + ($0.source ?? "") + ":" + $0.destination }
         let result = try ChildProcess.run(arguments + [innerURL] + specs, context: context)
         var outcomes = Self.parsePorcelain(result.stdout, commands: commands)
@@ -140,7 +141,7 @@ public final class GitRemoteBackend: RemoteBackend {
         if let remote = advertised[Self.notesRef], remote == local { return }
         var delay = 0.02
         for attempt in 1...maxAttempts {
-            let result = try ChildProcess.run(["git", "push", "--porcelain", "--quiet", "--no-verify", innerURL,
+            let result = try ChildProcess.run(["git", "push", "--porcelain", "--no-progress", "--no-verify", innerURL,
                                                "\(Self.notesRef):\(Self.notesRef)"], context: context)
             if result.status == 0 { return }
             let text = result.stdout + result.stderr

@@ -120,6 +120,9 @@ public struct HelperSession {
         }
     }
 
+    /// The parse of one push line (for tests of the protocol's edge cases).
+    public static func parsePushForTesting(_ spec: String) throws(RemoteError) -> PushCommand { try parsePush(spec, line: "push " + spec) }
+
     static func parsePush(_ spec: String, line: String) throws(RemoteError) -> PushCommand {
         var spec = Substring(spec)
         let force = spec.hasPrefix("+")
