@@ -79,7 +79,9 @@ enum ChildProcess {
         if let input {
             let handle = inPipe.fileHandleForWriting
             DispatchQueue.global().async {
-                handle.write(Data(input.utf8))
+                // A child that exits without reading (a missing git-anvcs) closes the pipe: that
+                // is EPIPE here (SIGPIPE is ignored by the executable), not a crash.
+                try? handle.write(contentsOf: Data(input.utf8))
                 try? handle.close()
             }
         }

@@ -7,6 +7,8 @@ func diagnostic(_ text: String) {
     FileHandle.standardError.write(Data((text.hasSuffix("\n") ? text : text + "\n").utf8))
 }
 
+// A child that exits before reading its stdin must not kill the helper; writes then fail with EPIPE.
+signal(SIGPIPE, SIG_IGN)
 let arguments = CommandLine.arguments
 guard arguments.count >= 2 else {
     diagnostic("usage: git-remote-anvcs <remote> [<url>]\n(git runs this for remotes whose URL starts with anvcs::; see git-remote-anvcs(1))")
