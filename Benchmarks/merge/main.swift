@@ -3,6 +3,7 @@
 //
 // Usage: anvcs-merge-benchmark [corpus-directory]   (default /tmp/anvcs-merge-corpus)
 import AnvcsMerge
+import AnvcsMergeSwift
 import Foundation
 
 struct Scenario {
@@ -91,6 +92,11 @@ var differentOnlyInWhitespace = 0, differentOnlyInLineOrder = 0
 func squeezed(_ b: [UInt8]) -> [UInt8] { b.filter { $0 != 0x20 && $0 != 0x09 && $0 != 0x0A && $0 != 0x0D } }
 func sortedLines(_ b: [UInt8]) -> [ArraySlice<UInt8>] { b.split(separator: 0x0A).sorted { $0.lexicographicallyPrecedes($1) } }
 var byLanguage: [String: (total: Int, gitConflicts: Int, ourFixes: Int)] = [:]
+/// ANVCS_BENCH_DUMP=FILE writes one JSON line per scenario: outcomes and the engine's resolutions.
+let dump: FileHandle? = ProcessInfo.processInfo.environment["ANVCS_BENCH_DUMP"].flatMap {
+    _ = FileManager.default.createFile(atPath: $0, contents: nil)
+    return FileHandle(forWritingAtPath: $0)
+}
 for s in scenarios {
     let g = try gitMergeFile(s, scratch: scratch)
     let gitOutcome = classify(clean: g.clean, text: g.text, human: s.result)
@@ -100,7 +106,8 @@ for s in scenarios {
                                                 labels: ConflictLabels(ours: "ours", base: "base", theirs: "theirs")))
     if line.text == g.text && line.isClean == g.clean { lineParity += 1 } else { print("  line layer differs from git: \(s.name)") }
     let start = ContinuousClock.now
-    let output = MergeEngine.merge(MergeInput(base: s.base, ours: s.ours, theirs: s.theirs, path: s.path, labels: ConflictLabels(ours: "ours", base: "base", theirs: "theirs"), layers: layers))
+    let output = MergeEngine.merge(MergeInput(base: s.base, ours: s.ours, theirs: s.theirs, path: s.path, labels: ConflictLabels(ours: "ours", base: "base", theirs: "theirs"), layers: layers,
+                                                 parsers: SwiftLanguageSupport.parsers))
     let ms = milliseconds(ContinuousClock.now - start)
     let ourOutcome = classify(clean: output.isClean, text: output.text, human: s.result)
     anvcs.add(ourOutcome, ms)
@@ -120,6 +127,11 @@ for s in scenarios {
         }
     }
     byLanguage[ext] = entry
+    if let dump {
+        let record: [String: Any] = ["name": s.name, "git": gitOutcome.rawValue, "anvcs": ourOutcome.rawValue,
+                                     "resolutions": output.resolutions.map { "\($0.layer.rawValue): \($0.detail)" }]
+        dump.write(try JSONSerialization.data(withJSONObject: record) + Data("\n".utf8))
+    }
 }
 
 func row(_ label: String, _ a: String, _ b: String) {

@@ -12,7 +12,7 @@ if [ -z "${ANVCS_BIN:-}" ]; then
     ANVCS_BIN=$(swift build -c release --show-bin-path)
 fi
 venv=${ANVCS_VENV:-$root/.venv}
-scripts/test-deps.d/remote.sh >/dev/null
+scripts/test-deps.d/s3.sh >/dev/null
 "$venv/bin/python" -c 'import git_remote_s3' 2>/dev/null || "$venv/bin/pip" install --quiet --disable-pip-version-check git-remote-s3
 work=$(mktemp -d)
 moto_pid=

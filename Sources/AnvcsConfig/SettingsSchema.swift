@@ -50,6 +50,14 @@ public enum SettingsSchema {
         .init(key: "adapters.s3.endpoint_url", kind: .string, defaultValue: nil, help: "S3-compatible endpoint"),
         .init(key: "adapters.s3.prefix", kind: .string, defaultValue: nil, help: "key prefix inside the bucket"),
         .init(key: "adapters.s3.profile", kind: .string, defaultValue: nil, help: "AWS profile for credentials"),
+        .init(key: "adapters.s3.addressing_style", kind: .choice(["auto", "path", "virtual"]), defaultValue: .scalar("auto"),
+              help: "path-style or virtual-hosted bucket URLs (auto: virtual on AWS, path on a custom endpoint)"),
+        .init(key: "adapters.s3.multipart_threshold", kind: .string, defaultValue: .scalar("64MiB"),
+              help: "files at least this large upload in parts (bytes, or KiB/MiB/GiB)"),
+        .init(key: "adapters.s3.part_size", kind: .string, defaultValue: .scalar("64MiB"),
+              help: "size of each multipart part, at least 5MiB"),
+        .init(key: "adapters.s3.max_concurrency", kind: .integer, defaultValue: .scalar("4"),
+              help: "multipart parts uploaded at once"),
         .init(key: "adapters.ipfs.api", kind: .string, defaultValue: nil, help: "Kubo RPC API address"),
     ]
 

@@ -151,3 +151,92 @@ import Glibc
 import Darwin
 #endif
 func usleepCompat(_ micros: UInt32) { _ = usleep(micros) }
+
+/// A note that differs between two versions of a notes reference: `blob` is the new note's
+/// blob, or nil when the note was removed.
+public struct NoteChange: Sendable, Hashable {
+    public let annotated: ObjectID
+    public let blob: ObjectID?
+
+    public init(annotated: ObjectID, blob: ObjectID?) {
+        self.annotated = annotated
+        self.blob = blob
+    }
+}
+
+extension Repository {
+    /// The notes that differ between two commits of a notes reference (`old` nil: every note of
+    /// `new`). The two trees are compared entry by entry and identical subtrees (same id) are
+    /// skipped, so one new note costs the same with 20 or 20,000 notes. A note whose fan-out path
+    /// moved (git reorganises fan-out as notes grow) is reported once, as present with its blob.
+    public func noteChanges(from old: ObjectID?, to new: ObjectID) throws(GitError) -> [NoteChange] {
+        func rootTree(of commit: ObjectID) throws(GitError) -> OpaquePointer? {
+            var raw = commit.raw
+            var handle: OpaquePointer?
+            try check("git_commit_lookup(\(commit.short))", git_commit_lookup(&handle, pointer, &raw))
+            defer { git_commit_free(handle) }
+            var tree: OpaquePointer?
+            try check("git_commit_tree(\(commit.short))", git_commit_tree(&tree, handle))
+            return tree
+        }
+        func subtree(_ entry: OpaquePointer) throws(GitError) -> OpaquePointer? {
+            var tree: OpaquePointer?
+            try check("git_tree_lookup", git_tree_lookup(&tree, pointer, git_tree_entry_id(entry)))
+            return tree
+        }
+        var removed = Set<ObjectID>()
+        var present: [ObjectID: ObjectID] = [:]
+        // Every note below `tree` (a side that has no counterpart): added or removed wholesale.
+        func all(_ tree: OpaquePointer?, prefix: String, added: Bool) throws(GitError) {
+            guard let tree else { return }
+            for i in 0..<git_tree_entrycount(tree) {
+                guard let entry = git_tree_entry_byindex(tree, i) else { continue }
+                try note(entry, prefix: prefix, added: added)
+            }
+        }
+        func note(_ entry: OpaquePointer, prefix: String, added: Bool) throws(GitError) {
+            let path = prefix + String(cString: git_tree_entry_name(entry))
+            if git_tree_entry_type(entry) == GIT_OBJECT_TREE {
+                let tree = try subtree(entry)
+                defer { git_tree_free(tree) }
+                try all(tree, prefix: path, added: added)
+            } else if let annotated = ObjectID(hex: path) {
+                if added { present[annotated] = ObjectID(git_tree_entry_id(entry).pointee) } else { removed.insert(annotated) }
+            }
+        }
+        // Both trees are sorted by name: a merge join, descending only where ids differ.
+        func compare(_ a: OpaquePointer?, _ b: OpaquePointer?, prefix: String) throws(GitError) {
+            let countA = a.map { git_tree_entrycount($0) } ?? 0, countB = b.map { git_tree_entrycount($0) } ?? 0
+            var i = 0, j = 0
+            while i < countA || j < countB {
+                let ea = i < countA ? git_tree_entry_byindex(a, i) : nil
+                let eb = j < countB ? git_tree_entry_byindex(b, j) : nil
+                let order: Int32
+                if let ea, let eb { order = strcmp(git_tree_entry_name(ea), git_tree_entry_name(eb)) } else { order = ea == nil ? 1 : -1 }
+                if order < 0, let ea { try note(ea, prefix: prefix, added: false); i += 1; continue }
+                if order > 0, let eb { try note(eb, prefix: prefix, added: true); j += 1; continue }
+                i += 1; j += 1
+                guard let ea, let eb, git_oid_equal(git_tree_entry_id(ea), git_tree_entry_id(eb)) == 0 else { continue }
+                let name = prefix + String(cString: git_tree_entry_name(eb))
+                let treeA = git_tree_entry_type(ea) == GIT_OBJECT_TREE, treeB = git_tree_entry_type(eb) == GIT_OBJECT_TREE
+                if treeA && treeB {
+                    let sa = try subtree(ea), sb = try subtree(eb)
+                    defer { git_tree_free(sa); git_tree_free(sb) }
+                    try compare(sa, sb, prefix: name)
+                } else {
+                    try note(ea, prefix: prefix, added: false)
+                    try note(eb, prefix: prefix, added: true)
+                }
+            }
+        }
+        let newTree = try rootTree(of: new)
+        defer { git_tree_free(newTree) }
+        var oldTree: OpaquePointer?
+        if let old { oldTree = try rootTree(of: old) }
+        defer { git_tree_free(oldTree) }
+        try compare(oldTree, newTree, prefix: "")
+        var out = present.map { NoteChange(annotated: $0.key, blob: $0.value) }
+        for id in removed where present[id] == nil { out.append(NoteChange(annotated: id, blob: nil)) }
+        return out
+    }
+}

@@ -4,12 +4,16 @@ public enum HTTPRequestBody: Sendable, Equatable {
     case bytes([UInt8])
     /// `length` bytes of the file at `path`, starting at `offset`.
     case file(path: String, offset: UInt64, length: UInt64)
+    /// `prefix`, then `length` bytes of the file at `path` from its start, then `suffix`: a
+    /// multipart/form-data upload whose file part is streamed.
+    case framedFile(prefix: [UInt8], path: String, length: UInt64, suffix: [UInt8])
 
     public var length: UInt64 {
         switch self {
         case .empty: return 0
         case .bytes(let bytes): return UInt64(bytes.count)
         case .file(_, _, let length): return length
+        case .framedFile(let prefix, _, let length, let suffix): return UInt64(prefix.count) + length + UInt64(suffix.count)
         }
     }
 }

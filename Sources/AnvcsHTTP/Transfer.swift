@@ -30,10 +30,13 @@ final class Transfer {
         url = request.url
         body = request.body
         self.sink = sink
-        if case .file(let path, _, _) = request.body {
-            fileDescriptor = open(path, O_RDONLY | O_CLOEXEC)
+        var bodyFile: String?
+        if case .file(let path, _, _) = request.body { bodyFile = path }
+        if case .framedFile(_, let path, _, _) = request.body { bodyFile = path }
+        if let bodyFile {
+            fileDescriptor = open(bodyFile, O_RDONLY | O_CLOEXEC)
             if fileDescriptor < 0 {
-                throw .requestBodyUnreadable(path: path, errno: errno)
+                throw .requestBodyUnreadable(path: bodyFile, errno: errno)
             }
         }
     }
@@ -99,21 +102,39 @@ final class Transfer {
         case .empty:
             return 0
         case .bytes(let bytes):
-            let start = Int(sendPosition)
-            bytes.withUnsafeBytes { source in
-                buffer.copyMemory(from: UnsafeRawBufferPointer(rebasing: source[start..<(start + wanted)]))
-            }
-            sendPosition += UInt64(wanted)
-            return wanted
+            return sendBytes(bytes, from: Int(sendPosition), into: buffer, count: wanted)
         case .file(let path, let offset, _):
-            let count = pread(fileDescriptor, buffer.baseAddress, wanted, off_t(offset + sendPosition))
-            if count <= 0 {
-                failure = .requestBodyUnreadable(path: path, errno: count < 0 ? errno : EIO)
-                return nil
+            return sendFileBytes(path: path, at: offset + sendPosition, into: buffer, count: wanted)
+        case .framedFile(let prefix, let path, let length, let suffix):
+            let prefixCount = UInt64(prefix.count)
+            if sendPosition < prefixCount {
+                return sendBytes(prefix, from: Int(sendPosition), into: buffer, count: wanted)
             }
-            sendPosition += UInt64(count)
-            return count
+            if sendPosition < prefixCount + length {
+                let count = Int(min(UInt64(wanted), prefixCount + length - sendPosition))
+                return sendFileBytes(path: path, at: sendPosition - prefixCount, into: buffer, count: count)
+            }
+            return sendBytes(suffix, from: Int(sendPosition - prefixCount - length), into: buffer, count: wanted)
         }
+    }
+
+    private func sendBytes(_ bytes: [UInt8], from start: Int, into buffer: UnsafeMutableRawBufferPointer, count: Int) -> Int {
+        let count = min(count, bytes.count - start)
+        bytes.withUnsafeBytes { source in
+            buffer.copyMemory(from: UnsafeRawBufferPointer(rebasing: source[start..<(start + count)]))
+        }
+        sendPosition += UInt64(count)
+        return count
+    }
+
+    private func sendFileBytes(path: String, at offset: UInt64, into buffer: UnsafeMutableRawBufferPointer, count: Int) -> Int? {
+        let read = pread(fileDescriptor, buffer.baseAddress, count, off_t(offset))
+        if read <= 0 {
+            failure = .requestBodyUnreadable(path: path, errno: read < 0 ? errno : EIO)
+            return nil
+        }
+        sendPosition += UInt64(read)
+        return read
     }
 
     /// libcurl asks to rewind before resending a body on a new connection.

@@ -9,11 +9,15 @@ public struct MergeInput: Sendable {
     public var labels: ConflictLabels
     /// Layers beyond git's line merge that may run (all by default; fewer for evaluation).
     public var layers: Set<MergeLayer>
+    /// Real parsers for languages this module cannot check itself (Swift).
+    public var parsers: LanguageParsers
 
     public init(base: [UInt8], ours: [UInt8], theirs: [UInt8], path: String? = nil,
                 style: ConflictStyle = .merge, labels: ConflictLabels = ConflictLabels(),
-                layers: Set<MergeLayer> = [.identicalChange, .whitespace, .tokens, .structure]) {
+                layers: Set<MergeLayer> = [.identicalChange, .whitespace, .tokens, .structure],
+                parsers: LanguageParsers = LanguageParsers()) {
         self.layers = layers
+        self.parsers = parsers
         self.base = base
         self.ours = ours
         self.theirs = theirs
@@ -75,12 +79,12 @@ public enum MergeEngine {
         if line.conflictCount == 0 { return lineOutput }
         // Binary content: git's answer (a conflict), never a guess.
         if [input.base, input.ours, input.theirs].contains(where: { $0.prefix(8000).contains(0) }) { return lineOutput }
-        let language = Language(path: input.path)
+        let language = Language(path: input.path, parsers: input.parsers)
         let texts = [input.base, input.ours, input.theirs].map { String(validating: $0, as: UTF8.self) }
         let totalBytes = input.base.count + input.ours.count + input.theirs.count
         let sidesParse: Bool
         if let language, let b = texts[0], let o = texts[1], let t = texts[2] {
-            let check = SyntaxCheck(language: language)
+            let check = SyntaxCheck(language: language, parsers: input.parsers)
             let lenient = language == .json && ![b, o, t].allSatisfy { check.accepts($0) }
             sidesParse = [b, o, t].allSatisfy { check.accepts($0, lenientJSON: lenient) }
             if sidesParse && totalBytes < structuredByteLimit && input.layers.contains(.structure) {
@@ -140,7 +144,7 @@ public enum MergeEngine {
         out += merge.ours.text(i ..< merge.ours.count)
         if resolutions.count == 1 { return fallback }
         if conflicts == 0 && validate, let language {
-            guard let text = String(validating: out, as: UTF8.self), SyntaxCheck(language: language).accepts(text, lenientJSON: true)
+            guard let text = String(validating: out, as: UTF8.self), SyntaxCheck(language: language, parsers: input.parsers).accepts(text, lenientJSON: true)
             else { return fallback }
         }
         if conflicts > 0 { return MergeOutput(text: out, conflictCount: conflicts, resolutions: resolutions) }

@@ -23,7 +23,7 @@ public struct IndexedCommit: Sendable {
 /// ref incrementally (only commits not reachable from the tips it saw last time, only notes whose
 /// blob changed), and a missing, corrupt or outdated file is simply rebuilt.
 public final class ProvenanceIndex {
-    static let schemaVersion = "3"
+    static let schemaVersion = "4"
     public let path: String
     let repository: Repository
     let notesRef: String
@@ -38,20 +38,37 @@ public final class ProvenanceIndex {
     }
 
     /// Opens the database, replacing it when it is not a usable index of this version.
+    /// A current index is opened with one read (no schema statements): every query pays this.
     static func open(_ path: String) throws -> Database {
-        do {
-            let db = try Database(path: path)
-            try db.execute("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA mmap_size=268435456;")
-            try createSchema(db)
-            let version = try db.prepare("SELECT value FROM state WHERE key='schema'").rows { $0.text(0) }.first ?? nil
-            if version != schemaVersion { throw SQLiteError(call: "schema", code: 11, message: "index schema \(version ?? "none")") }
-            return db
-        } catch let error as SQLiteError where error.isCorruption || error.call == "schema" {
+        func schemaVersion(_ db: Database) -> String? {
+            (try? db.prepare("SELECT value FROM state WHERE key='schema'").rows { $0.text(0) }.first) ?? nil
+        }
+        func fresh() throws -> Database {
             for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) }
             let db = try Database(path: path)
             try db.execute("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA mmap_size=268435456;")
+            try db.keepWriteAheadLogOnClose()
             try createSchema(db)
             return db
+        }
+        do {
+            let db = try Database(path: path)
+            // Per connection: without synchronous=NORMAL every sync would fsync the WAL, the
+            // largest cost of an incremental update. The index is a cache; a lost last
+            // transaction after a power cut is only a resync.
+            try db.execute("PRAGMA synchronous=NORMAL; PRAGMA mmap_size=268435456;")
+            try db.keepWriteAheadLogOnClose()
+            if schemaVersion(db) == ProvenanceIndex.schemaVersion { return db }
+            let tables = try db.prepare("SELECT count(*) FROM sqlite_master").rows { $0.int(0) }.first ?? 0
+            if tables == 0 {
+                try db.execute("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;")
+                try createSchema(db)
+                return db
+            }
+            // Another version (or not an index at all): a cache, so rebuilt from git.
+            return try fresh()
+        } catch let error as SQLiteError where error.isCorruption {
+            return try fresh()
         }
     }
 
@@ -61,6 +78,8 @@ public final class ProvenanceIndex {
                 author TEXT NOT NULL, email TEXT NOT NULL, time INTEGER NOT NULL, summary TEXT NOT NULL);
             -- The graph alone, narrow, so a query reads a few hundred kilobytes for 20,000 commits.
             CREATE TABLE IF NOT EXISTS graph(seq INTEGER PRIMARY KEY, pseq BLOB NOT NULL, time INTEGER NOT NULL);
+            -- The whole graph packed in one blob (CommitGraph.packed), extended in place as commits arrive.
+            CREATE TABLE IF NOT EXISTS graph_blob(id INTEGER PRIMARY KEY CHECK (id = 0), value BLOB NOT NULL);
             CREATE TABLE IF NOT EXISTS notes(id TEXT PRIMARY KEY, blob TEXT NOT NULL, agent TEXT, model TEXT,
                 tests INTEGER, valid INTEGER NOT NULL, json TEXT NOT NULL);
             CREATE INDEX IF NOT EXISTS notes_agent ON notes(agent);
@@ -77,7 +96,7 @@ public final class ProvenanceIndex {
     /// Deletes everything and indexes again from scratch (`git anvcs reindex`).
     public func rebuild() throws -> SyncReport {
         db = try ProvenanceIndex.open(path)
-        try db.execute("DELETE FROM commits; DELETE FROM graph; DELETE FROM notes; DELETE FROM paths; DELETE FROM paths_done; DELETE FROM tips; DELETE FROM state WHERE key != 'schema';")
+        try db.execute("DELETE FROM commits; DELETE FROM graph; DELETE FROM notes; DELETE FROM paths; DELETE FROM paths_done; DELETE FROM tips; DELETE FROM graph_blob; DELETE FROM state WHERE key != 'schema';")
         return try sync()
     }
 
@@ -130,7 +149,7 @@ public final class ProvenanceIndex {
                 for t in tips { try tip.run([.text(t.name), .text(t.commit.hex)]) }
             }
             if notesChanged {
-                report.notesChanged = try syncNotes()
+                report.notesChanged = try syncNotes(from: knownNotesTip.flatMap { ObjectID(hex: $0) }, to: ObjectID(hex: notesTip))
                 try db.prepare("INSERT OR REPLACE INTO state(key, value) VALUES ('notes_tip', ?)").run([.text(notesTip)])
             }
         }
@@ -138,9 +157,10 @@ public final class ProvenanceIndex {
     }
 
     /// Parents as sequence numbers (a blob of Int64s), so queries walk the graph on integers.
+    /// Only commits added since the last sync are visited (sequence numbers only grow).
     /// Parents missing from the index (a shallow clone's boundary) are left out.
     func resolveParentSequences() throws {
-        let pending = try db.prepare("SELECT c.seq, c.parents, c.time FROM commits c LEFT JOIN graph g ON g.seq = c.seq WHERE g.seq IS NULL")
+        let pending = try db.prepare("SELECT seq, parents, time FROM commits WHERE seq > (SELECT coalesce(max(seq), 0) FROM graph) ORDER BY seq")
             .rows { ($0.int(0), $0.text(1) ?? "", $0.int(2)) }
         let lookup = try db.prepare("SELECT seq FROM commits WHERE id = ?")
         let update = try db.prepare("INSERT INTO graph(seq, pseq, time) VALUES (?, ?, ?)")
@@ -154,40 +174,58 @@ public final class ProvenanceIndex {
         }
     }
 
-    /// Re-reads only the notes whose blob differs from what the index holds.
-    func syncNotes() throws -> Int {
-        let entries = try repository.noteEntries(ref: notesRef)
-        var stored: [String: String] = [:]
-        for row in try db.prepare("SELECT id, blob FROM notes").rows({ ($0.text(0) ?? "", $0.text(1) ?? "") }) { stored[row.0] = row.1 }
+    /// Brings the notes table to the notes ref's tip `new` (nil: the ref is gone). From the tip
+    /// seen last time only the notes that changed are read (a diff of the two notes trees); with
+    /// no usable previous tip every note is compared with what the index holds.
+    func syncNotes(from old: ObjectID?, to new: ObjectID?) throws -> Int {
+        guard let new else {
+            let count = try db.prepare("SELECT count(*) FROM notes").rows { Int($0.int(0)) }.first ?? 0
+            try db.execute("DELETE FROM notes")
+            return count
+        }
+        let changes: [NoteChange]
+        if let old, let diff = try? repository.noteChanges(from: old, to: new) {
+            changes = diff
+        } else {
+            var all = try repository.noteEntries(ref: notesRef).map { NoteChange(annotated: $0.annotated, blob: $0.blob) }
+            let present = Set(all.map(\.annotated.hex))
+            for id in try db.prepare("SELECT id FROM notes").rows({ $0.text(0) ?? "" }) where !present.contains(id) {
+                if let oid = ObjectID(hex: id) { all.append(NoteChange(annotated: oid, blob: nil)) }
+            }
+            changes = all
+        }
+        let storedBlob = try db.prepare("SELECT blob FROM notes WHERE id = ?")
         let upsert = try db.prepare("INSERT OR REPLACE INTO notes(id, blob, agent, model, tests, valid, json) VALUES (?,?,?,?,?,?,?)")
+        let delete = try db.prepare("DELETE FROM notes WHERE id = ?")
         var changed = 0
-        var present = Set<String>()
-        for entry in entries {
-            let id = entry.annotated.hex
-            present.insert(id)
-            if stored[id] == entry.blob.hex { continue }
-            let text = String(decoding: try repository.blob(entry.blob), as: UTF8.self)
+        for change in changes {
+            let id = change.annotated.hex
+            guard let blob = change.blob else {
+                try delete.run([.text(id)])
+                changed += 1
+                continue
+            }
+            if try storedBlob.rows([.text(id)], { $0.text(0) }).first == blob.hex { continue }
+            let text = String(decoding: try repository.blob(blob), as: UTF8.self)
             let note = try? ProvenanceNote.parse(text)
-            try upsert.run([.text(id), .text(entry.blob.hex), note?.agentID.map(SQLiteValue.text) ?? .null,
+            try upsert.run([.text(id), .text(blob.hex), note?.agentID.map(SQLiteValue.text) ?? .null,
                             note?.model.map(SQLiteValue.text) ?? .null,
                             note?.testsPassed.map { .integer($0 ? 1 : 0) } ?? .null, .integer(note == nil ? 0 : 1),
                             .text(note.map { JSONValue.object($0.json).serialized() } ?? text)])
             changed += 1
         }
-        let delete = try db.prepare("DELETE FROM notes WHERE id = ?")
-        for id in stored.keys where !present.contains(id) { try delete.run([.text(id)]); changed += 1 }
         return changed
     }
 
     /// Commits reachable from `include` and not from `exclude`, newest first (topologically),
     /// that pass `filter`. Reachability is computed on the integer graph the index holds.
     public func query(include: [ObjectID], exclude: [ObjectID], filter: LogFilter, limit: Int? = nil) throws -> [IndexedCommit] {
-        let (parents, times) = try loadGraph()
+        let graph = try loadGraph()
         let seqOf = try db.prepare("SELECT seq FROM commits WHERE id = ?")
         func seqs(_ ids: [ObjectID]) throws -> [Int32] {
             try ids.compactMap { try seqOf.rows([.text($0.hex)], { Int32($0.int(0)) }).first }
         }
-        let order = GraphOrder.topological(from: try seqs(include), excluding: try seqs(exclude), parents: parents, times: times)
+        let order = GraphOrder.topological(from: try seqs(include), excluding: try seqs(exclude), in: graph)
 
         // Candidates from SQL when the filter names an agent or a model (the selective case).
         var conditions: [String] = [], arguments: [SQLiteValue] = []
@@ -223,32 +261,28 @@ public final class ProvenanceIndex {
         return out
     }
 
-    /// The whole graph (parents and times by sequence number), kept as one packed blob in
-    /// `state` and rebuilt from the `graph` table when commits were added since.
-    func loadGraph() throws -> (parents: [[Int32]], times: [Int64]) {
-        let count = try db.prepare("SELECT count(*) FROM graph").rows { $0.int(0) }.first ?? 0
-        let cached = try db.prepare("SELECT value FROM state WHERE key = 'graph_blob'")
+    /// The whole graph by sequence number, kept packed in one blob (`graph_blob`) and extended
+    /// with the rows of commits added since it was written, so a query after a commit reads the
+    /// blob plus a row or two instead of every row of `graph`.
+    func loadGraph() throws -> CommitGraph {
+        let cached = try db.prepare("SELECT value FROM graph_blob WHERE id = 0")
         try cached.bind([])
-        if try cached.step() {
-            let decoded = cached.withBlob(0) { GraphBlob.decode($0) }
-            if let decoded, decoded.count == Int(count) { return (decoded.parents, decoded.times) }
-        }
-        var parents: [[Int32]] = [[]], times: [Int64] = [0]
-        var count2 = 0
-        let all = try db.prepare("SELECT seq, pseq, time FROM graph ORDER BY seq")
-        try all.bind([])
-        while try all.step() {
-            let seq = Int(all.int(0))
-            while parents.count <= seq { parents.append([]); times.append(0) }
-            times[seq] = all.int(2)
-            parents[seq] = all.withBlob(1) { raw in
+        var graph = try cached.step() ? cached.withBlob(0) { CommitGraph(packed: $0) } ?? CommitGraph() : CommitGraph()
+        let newer = try db.prepare("SELECT seq, pseq, time FROM graph WHERE seq >= ? ORDER BY seq")
+        try newer.bind([.integer(Int64(graph.slots))])
+        var added = 0
+        while try newer.step() {
+            let seq = Int(newer.int(0))
+            let parents = newer.withBlob(1) { raw in
                 (0..<raw.count / 8).map { Int32(truncatingIfNeeded: raw.loadUnaligned(fromByteOffset: $0 * 8, as: Int64.self)) }
             }
-            count2 += 1
+            graph.append(seq: seq, time: newer.int(2), parents: parents)
+            added += 1
         }
-        try db.prepare("INSERT OR REPLACE INTO state(key, value) VALUES ('graph_blob', ?)")
-            .run([.blob(GraphBlob.encode(parents: parents, times: times, count: count2))])
-        return (parents, times)
+        if added > 0 {
+            try db.prepare("INSERT OR REPLACE INTO graph_blob(id, value) VALUES (0, ?)").run([.blob(graph.packed())])
+        }
+        return graph
     }
 
     /// Changed paths of a commit against its first parent, computed once and cached.
@@ -268,17 +302,75 @@ public final class ProvenanceIndex {
     public var noteCount: Int { (try? db.prepare("SELECT count(*) FROM notes").rows { Int($0.int(0)) }.first) ?? 0 }
 }
 
+/// The commit graph in compressed sparse rows: the parents of slot `i` are
+/// `parents[offsets[i]..<offsets[i + 1]]`. Flat arrays, so loading 20,000 commits is three copies
+/// and walking them touches no allocator. Slot 0 is unused (SQLite rowids start at 1).
+struct CommitGraph {
+    var times: [Int64] = [0]
+    var offsets: [Int32] = [0, 0]
+    var parents: [Int32] = []
+
+    var slots: Int { times.count }
+
+    init() {}
+
+    func parents(of slot: Int32) -> ArraySlice<Int32> { parents[Int(offsets[Int(slot)])..<Int(offsets[Int(slot) + 1])] }
+
+    /// Adds a commit's slot (and empty slots for any gap before it).
+    mutating func append(seq: Int, time: Int64, parents ps: [Int32]) {
+        while times.count < seq { times.append(0); offsets.append(offsets[offsets.count - 1]) }
+        guard seq == times.count else { return }
+        times.append(time)
+        parents.append(contentsOf: ps.filter { $0 > 0 })  // a parent may come later: the walk inserts children first
+        offsets.append(Int32(parents.count))
+    }
+
+    /// `slots`, `parent count`, then the three arrays, little-endian (this machine's order: the
+    /// blob is a local cache and is rebuilt whenever it does not decode).
+    func packed() -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(16 + times.count * 12 + parents.count * 4)
+        withUnsafeBytes(of: Int64(times.count).littleEndian) { out.append(contentsOf: $0) }
+        withUnsafeBytes(of: Int64(parents.count).littleEndian) { out.append(contentsOf: $0) }
+        times.withUnsafeBytes { out.append(contentsOf: $0) }
+        offsets.withUnsafeBytes { out.append(contentsOf: $0) }
+        parents.withUnsafeBytes { out.append(contentsOf: $0) }
+        return out
+    }
+
+    init?(packed raw: UnsafeRawBufferPointer) {
+        guard raw.count >= 16 else { return nil }
+        let slots = Int(Int64(littleEndian: raw.loadUnaligned(fromByteOffset: 0, as: Int64.self)))
+        let edges = Int(Int64(littleEndian: raw.loadUnaligned(fromByteOffset: 8, as: Int64.self)))
+        guard slots >= 1, slots < 1 << 31, edges >= 0, edges < 1 << 31,
+              raw.count == 16 + slots * 8 + (slots + 1) * 4 + edges * 4 else { return nil }
+        func array<T: FixedWidthInteger>(_: T.Type, at offset: Int, count: Int) -> [T] {
+            [T](unsafeUninitializedCapacity: count) { buffer, initialized in
+                UnsafeMutableRawBufferPointer(buffer).copyMemory(from: UnsafeRawBufferPointer(rebasing: raw[offset..<offset + count * MemoryLayout<T>.size]))
+                initialized = count
+            }
+        }
+        times = array(Int64.self, at: 16, count: slots)
+        offsets = array(Int32.self, at: 16 + slots * 8, count: slots + 1)
+        parents = array(Int32.self, at: 16 + slots * 8 + (slots + 1) * 4, count: edges)
+        // A damaged blob must not send a walk out of bounds: check what the walk relies on.
+        guard offsets[0] == 0, Int(offsets[slots]) == edges,
+              zip(offsets, offsets.dropFirst()).allSatisfy({ $0 <= $1 }),
+              parents.allSatisfy({ $0 >= 0 && Int($0) < slots }) else { return nil }
+    }
+}
+
 /// Topological order like `git log --topo-order`: children before parents, newer first among
 /// what is ready. Works on sequence numbers so 20,000 commits take a few milliseconds.
 enum GraphOrder {
-    static func topological(from include: [Int32], excluding exclude: [Int32], parents: [[Int32]], times: [Int64]) -> [Int32] {
-        let n = parents.count
+    static func topological(from include: [Int32], excluding exclude: [Int32], in graph: CommitGraph) -> [Int32] {
+        let n = graph.slots
         var hidden = [Bool](repeating: false, count: n)
         var stack = exclude
         while let id = stack.popLast() {
             guard Int(id) < n, !hidden[Int(id)] else { continue }
             hidden[Int(id)] = true
-            stack.append(contentsOf: parents[Int(id)])
+            stack.append(contentsOf: graph.parents(of: id))
         }
         var reachable = [Bool](repeating: false, count: n)
         var members: [Int32] = []
@@ -287,84 +379,46 @@ enum GraphOrder {
             guard Int(id) < n, !hidden[Int(id)], !reachable[Int(id)] else { continue }
             reachable[Int(id)] = true
             members.append(id)
-            stack.append(contentsOf: parents[Int(id)])
+            stack.append(contentsOf: graph.parents(of: id))
         }
         var children = [Int32](repeating: 0, count: n)
-        for id in members { for p in parents[Int(id)] where reachable[Int(p)] { children[Int(p)] += 1 } }
-        var heap = Heap<(Int64, Int32)>(areInIncreasingOrder: { $0.0 != $1.0 ? $0.0 < $1.0 : $0.1 < $1.1 })
-        for id in members where children[Int(id)] == 0 { heap.push((times[Int(id)], id)) }
+        for id in members { for p in graph.parents(of: id) where Int(p) < n && reachable[Int(p)] { children[Int(p)] += 1 } }
+        var heap = ReadyHeap()
+        for id in members where children[Int(id)] == 0 { heap.push(time: graph.times[Int(id)], id) }
         var out: [Int32] = []
         out.reserveCapacity(members.count)
-        while let (_, id) = heap.pop() {
+        while let id = heap.pop() {
             out.append(id)
-            for p in parents[Int(id)] where reachable[Int(p)] {
+            for p in graph.parents(of: id) where Int(p) < n && reachable[Int(p)] {
                 children[Int(p)] -= 1
-                if children[Int(p)] == 0 { heap.push((times[Int(p)], p)) }
+                if children[Int(p)] == 0 { heap.push(time: graph.times[Int(p)], p) }
             }
         }
         return out
     }
 }
 
-/// The packed graph: `count`, `slots`, then per slot its time (Int64), parent count (Int32)
-/// and parents (Int32 each), little-endian.
-enum GraphBlob {
-    static func encode(parents: [[Int32]], times: [Int64], count: Int) -> [UInt8] {
-        var out: [UInt8] = []
-        out.reserveCapacity(16 + parents.count * 16)
-        func put<T: FixedWidthInteger>(_ v: T) { withUnsafeBytes(of: v.littleEndian) { out.append(contentsOf: $0) } }
-        put(Int64(count))
-        put(Int64(parents.count))
-        for i in parents.indices {
-            put(times[i])
-            put(Int32(parents[i].count))
-            for p in parents[i] { put(p) }
-        }
-        return out
+/// A binary max-heap of ready commits by (time, sequence number): newest first, ties to the
+/// later-indexed commit. Concrete, so comparisons inline.
+struct ReadyHeap {
+    var items: [(time: Int64, id: Int32)] = []
+
+    static func before(_ a: (time: Int64, id: Int32), _ b: (time: Int64, id: Int32)) -> Bool {
+        a.time != b.time ? a.time < b.time : a.id < b.id
     }
 
-    static func decode(_ raw: UnsafeRawBufferPointer) -> (parents: [[Int32]], times: [Int64], count: Int)? {
-        var at = 0
-        func get<T: FixedWidthInteger>(_: T.Type) -> T? {
-            guard at + MemoryLayout<T>.size <= raw.count else { return nil }
-            defer { at += MemoryLayout<T>.size }
-            return T(littleEndian: raw.loadUnaligned(fromByteOffset: at, as: T.self))
-        }
-        guard let count = get(Int64.self), let slots = get(Int64.self), slots >= 0, slots < 1 << 31 else { return nil }
-        var parents = [[Int32]](), times = [Int64]()
-        parents.reserveCapacity(Int(slots))
-        times.reserveCapacity(Int(slots))
-        for _ in 0..<slots {
-            guard let t = get(Int64.self), let n = get(Int32.self), n >= 0 else { return nil }
-            var ps: [Int32] = []
-            ps.reserveCapacity(Int(n))
-            for _ in 0..<n { guard let p = get(Int32.self), p >= 0, Int64(p) < slots else { return nil }; ps.append(p) }
-            times.append(t)
-            parents.append(ps)
-        }
-        return (parents, times, Int(count))
-    }
-}
-
-/// A binary max-heap.
-struct Heap<Element> {
-    var items: [Element] = []
-    let areInIncreasingOrder: (Element, Element) -> Bool
-
-    init(areInIncreasingOrder: @escaping (Element, Element) -> Bool) { self.areInIncreasingOrder = areInIncreasingOrder }
-
-    mutating func push(_ e: Element) {
-        items.append(e)
+    mutating func push(time: Int64, _ id: Int32) {
+        items.append((time, id))
         var i = items.count - 1
         while i > 0 {
             let parent = (i - 1) / 2
-            guard areInIncreasingOrder(items[parent], items[i]) else { break }
+            guard ReadyHeap.before(items[parent], items[i]) else { break }
             items.swapAt(parent, i)
             i = parent
         }
     }
 
-    mutating func pop() -> Element? {
+    mutating func pop() -> Int32? {
         guard !items.isEmpty else { return nil }
         items.swapAt(0, items.count - 1)
         let top = items.removeLast()
@@ -372,12 +426,12 @@ struct Heap<Element> {
         while true {
             let l = 2 * i + 1, r = l + 1
             var largest = i
-            if l < items.count, areInIncreasingOrder(items[largest], items[l]) { largest = l }
-            if r < items.count, areInIncreasingOrder(items[largest], items[r]) { largest = r }
+            if l < items.count, ReadyHeap.before(items[largest], items[l]) { largest = l }
+            if r < items.count, ReadyHeap.before(items[largest], items[r]) { largest = r }
             if largest == i { break }
             items.swapAt(i, largest)
             i = largest
         }
-        return top
+        return top.id
     }
 }

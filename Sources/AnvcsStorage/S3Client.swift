@@ -114,16 +114,8 @@ public final class S3Client: Sendable {
         var attempt = 0
         while true {
             attempt += 1
-            let (host, path) = location(of: call)
-            let credentials = try credentialsProvider.credentials()
-            let signing = SigV4Signer.Request(method: call.method, host: host, path: path, query: call.query,
-                                              headers: call.headers, payloadSHA256: call.payloadSHA256)
             let sentAt = now
-            let signature = signer.sign(signing, credentials: credentials, at: sentAt)
-            var headers = call.headers
-            for field in signature.headers { headers.set(field.name, field.value) }
-            let request = HTTPRequest(method: call.method, url: url(host: host, path: path, query: call.query),
-                                      headers: headers, body: call.body)
+            let request = try signedRequest(call, at: sentAt)
             let response: HTTPResponse
             do {
                 response = try http.perform(request, sink: makeSink())
@@ -138,7 +130,7 @@ public final class S3Client: Sendable {
             if response.isSuccess || response.status == 304 {
                 return response
             }
-            let error = S3ErrorDocument(response)
+            var error = S3ErrorDocument(response)
             if error.code == "RequestTimeTooSkewed", !skewCorrected, let serverDate = error.serverDate {
                 // Like the AWS SDKs: learn the server's clock once and try again.
                 skewCorrected = true
@@ -151,8 +143,44 @@ public final class S3Client: Sendable {
                 pause(configuration.retry.delay(afterAttempt: attempt, using: &generator))
                 continue
             }
+            if call.method == "HEAD", error.code.isEmpty, error.status == 400 || error.status == 403,
+               let explained = explainBodilessFailure(of: call) {
+                error.code = explained.code
+                error.message = explained.message
+                error.requestId = explained.requestId ?? error.requestId
+            }
             throw mapError(error, call: call, sentAt: sentAt, attempts: attempt)
         }
+    }
+
+    /// The HTTP request for `call`, signed for time `date`.
+    func signedRequest(_ call: Call, at date: Date) throws -> HTTPRequest {
+        let (host, path) = location(of: call)
+        let credentials = try credentialsProvider.credentials()
+        let signing = SigV4Signer.Request(method: call.method, host: host, path: path, query: call.query,
+                                          headers: call.headers, payloadSHA256: call.payloadSHA256)
+        let signature = signer.sign(signing, credentials: credentials, at: date)
+        var headers = call.headers
+        for field in signature.headers { headers.set(field.name, field.value) }
+        return HTTPRequest(method: call.method, url: url(host: host, path: path, query: call.query),
+                           headers: headers, body: call.body)
+    }
+
+    /// A HEAD error has no body, so "403" could be a wrong secret, a denied policy or a skewed
+    /// clock. One GET that fails the same way (a one-byte range of the object, or the bucket's
+    /// location) returns the error document that names the cause.
+    func explainBodilessFailure(of call: Call) -> S3ErrorDocument? {
+        var probe = Call(operation: call.operation, method: "GET", bucket: call.bucket, key: call.key, query: call.query)
+        if call.key != nil {
+            probe.headers.set("Range", "bytes=0-0")
+        } else {
+            probe.query = [("location", "")]
+        }
+        guard let request = try? signedRequest(probe, at: now),
+              let response = try? http.perform(request, sink: .collect(limit: 1 << 16)),
+              !response.isSuccess else { return nil }
+        let document = S3ErrorDocument(response)
+        return document.code.isEmpty ? nil : document
     }
 
     func mapError(_ error: S3ErrorDocument, call: Call, sentAt: Date, attempts: Int) -> StorageError {

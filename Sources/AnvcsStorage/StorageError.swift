@@ -8,6 +8,8 @@ public enum StorageError: Error, Sendable, CustomStringConvertible {
     case clockSkew(skewSeconds: Double, operation: String, resource: String)
     /// The network failed, after `attempts` tries.
     case network(underlying: HTTPError, operation: String, attempts: Int)
+    /// An IPFS (Kubo RPC API) call failed; `message` is Kubo's.
+    case ipfs(operation: String, status: Int, message: String)
     /// A precondition (`If-Match`, `If-None-Match`) did not hold.
     case preconditionFailed(operation: String, resource: String)
     case notFound(key: String, versionId: String?, store: String)
@@ -33,6 +35,8 @@ public enum StorageError: Error, Sendable, CustomStringConvertible {
                 + (skew > 0 ? "ahead of" : "behind") + " the server's; fix the system clock (NTP)"
         case .network(let underlying, let operation, let attempts):
             return "\(operation) failed after \(attempts) attempt(s): \(underlying)"
+        case .ipfs(let operation, let status, let message):
+            return "IPFS \(operation) failed: HTTP \(status): \(message)"
         case .preconditionFailed(let operation, let resource):
             return "\(operation) \(resource): the object changed (precondition failed)"
         case .notFound(let key, let versionId, let store):

@@ -2,7 +2,7 @@ import Foundation
 import Testing
 
 /// Real `git merge` and `git rebase` with `git anvcs merge-driver` configured for *.py and *.json.
-/// Needs the built `git-anvcs` next to the test bundle (`swift build` builds it).
+/// Needs the built `git-anvcs` and `anvcs-merge-engine` next to the test bundle (`swift build` builds both).
 @Suite(.serialized) struct MergeDriverIntegrationTests {
     struct Repo {
         let directory: URL
@@ -10,9 +10,12 @@ import Testing
 
         init() throws {
             binDirectory = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-            let tool = binDirectory.appendingPathComponent("git-anvcs")
-            guard FileManager.default.isExecutableFile(atPath: tool.path) else {
-                throw Failure("git-anvcs is not built at \(tool.path); run `swift build` before the tests")
+            // git-anvcs hands merge-driver to its sibling anvcs-merge-engine: both must be built.
+            for name in ["git-anvcs", "anvcs-merge-engine"] {
+                let tool = binDirectory.appendingPathComponent(name)
+                guard FileManager.default.isExecutableFile(atPath: tool.path) else {
+                    throw Failure("\(name) is not built at \(tool.path); run `swift build` before the tests")
+                }
             }
             directory = FileManager.default.temporaryDirectory.appendingPathComponent("anvcs-driver-\(UUID().uuidString)")
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
@@ -109,5 +112,27 @@ import Testing
         #expect(merge.status != 0)
         let text = try repo.read("m.py")
         #expect(text.contains("<<<<<<< ") && text.contains("||||||| ") && text.contains(">>>>>>> "), "got:\n\(text)")
+    }
+
+    /// git-anvcs without its engine beside it or on PATH: one clear line and git's failure code.
+    @Test func missingEngineIsAFailureAbove128() throws {
+        let repo = try Repo()
+        let lonely = repo.directory.appendingPathComponent("lonely")
+        try FileManager.default.createDirectory(at: lonely, withIntermediateDirectories: true)
+        let copy = lonely.appendingPathComponent("git-anvcs")
+        try FileManager.default.copyItem(at: repo.binDirectory.appendingPathComponent("git-anvcs"), to: copy)
+        for name in ["o", "a", "b"] { try repo.write(name, "x\n") }
+        let process = Process()
+        process.executableURL = copy
+        process.arguments = ["merge-driver", "o", "a", "b", "7", "m.py"]
+        process.currentDirectoryURL = repo.directory
+        process.environment = ["PATH": "/usr/bin:/bin"]
+        let pipe = Pipe()
+        process.standardError = pipe
+        try process.run()
+        let stderr = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 129)
+        #expect(stderr.split(separator: "\n").count == 1 && stderr.contains("anvcs-merge-engine"), "got: \(stderr)")
     }
 }

@@ -1,4 +1,5 @@
 import AnvcsMerge
+import AnvcsMergeSwift
 import Testing
 
 /// A marked fixture: three versions and what the merge must give (nil: a conflict must remain).
@@ -84,7 +85,8 @@ let fixtures: [Fixture] = [
     @Test(arguments: fixtures)
     func fixtureMergesAsMarked(_ fixture: Fixture) {
         let output = MergeEngine.merge(MergeInput(base: Array(fixture.base.utf8), ours: Array(fixture.ours.utf8),
-                                                  theirs: Array(fixture.theirs.utf8), path: fixture.path))
+                                                  theirs: Array(fixture.theirs.utf8), path: fixture.path,
+                                                  parsers: SwiftLanguageSupport.parsers))
         let text = String(decoding: output.text, as: UTF8.self)
         if let expected = fixture.expected {
             #expect(output.isClean, "expected a clean merge, got:\n\(text)")
@@ -93,6 +95,17 @@ let fixtures: [Fixture] = [
             #expect(!output.isClean, "expected a conflict, got a clean merge:\n\(text)")
             #expect(text.contains("<<<<<<<"))
         }
+    }
+
+    /// Without SwiftParser (as inside git-anvcs) a Swift file is never merged structurally.
+    @Test func swiftWithoutItsParserMergesByLines() throws {
+        let fixture = try #require(fixtures.first { $0.path.hasSuffix(".swift") && $0.expected != nil })
+        let input = MergeInput(base: Array(fixture.base.utf8), ours: Array(fixture.ours.utf8),
+                               theirs: Array(fixture.theirs.utf8), path: fixture.path)
+        #expect(!MergeEngine.merge(input).isClean)
+        var withParser = input
+        withParser.parsers = SwiftLanguageSupport.parsers
+        #expect(MergeEngine.merge(withParser).isClean)
     }
 
     @Test func binaryInputKeepsGitsConflict() {

@@ -49,12 +49,15 @@ import Testing
         #expect(r.text == text)
     }
 
-    @Test func aFiveMegabytePromptIsFast() {
+    /// A five-megabyte prompt full of near-misses: only the real key is found, the text is kept
+    /// otherwise intact. (How fast is a benchmark's question, never a test's.)
+    @Test func aFiveMegabytePromptOfNearMisses() {
         let big = String(repeating: "lorem ipsum dolor sit amet AKIA ", count: 160_000) + "AKIAIOSFODNN7EXAMPLE"
-        let start = ContinuousClock.now
         let r = Redaction.redact(big)
         #expect(r.found == ["aws-access-key"])
-        #expect(ContinuousClock.now - start < .seconds(5))
+        #expect(r.text.hasPrefix("lorem ipsum dolor sit amet AKIA lorem"))
+        #expect(!r.text.contains("AKIAIOSFODNN7EXAMPLE"))
+        #expect(r.text.utf8.count >= big.utf8.count - 20)
     }
 }
 

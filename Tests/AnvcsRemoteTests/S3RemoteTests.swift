@@ -4,11 +4,10 @@ import Testing
 
 /// `anvcs::s3://` against moto's S3 server (signatures checked).
 @Suite(.serialized) struct S3RemoteTests {
-    func server() throws -> MotoServer { try MotoServer.shared.get() }
+    func server() throws -> MotoProcess { try SharedMoto.server.get() }
 
     @Test func pushCloneFetchThroughS3() throws {
         let moto = try server()
-        try moto.createBucket("repo-a")
         let f = try RemoteFixture()
         f.work.environment.merge(moto.environment()) { $1 }
         let tip = try f.commits(3)
@@ -27,8 +26,6 @@ import Testing
 
     @Test func wrongCredentialsAndUnversionedBucketsAreRefused() throws {
         let moto = try server()
-        try moto.createBucket("repo-b")
-        try moto.createBucket("repo-plain", versioned: false)
         let f = try RemoteFixture()
         try f.commits(1)
         f.work.environment.merge(moto.environment(wrongSecret: true)) { $1 }

@@ -1,5 +1,6 @@
 @testable import AnvcsStorage
 import Foundation
+import Synchronization
 import Testing
 
 struct BlobStoreTests {
@@ -61,9 +62,13 @@ struct BlobStoreTests {
         for index in 0..<4 {
             try TestEnvironment.writeRandomFile(at: directory + "/in\(index)", size: 2 << 20, seed: UInt64(20 + index % 2))
         }
-        let pins = try (0..<4).map { index in
-            try store.upload(localPath: directory + "/in\(index)", key: "shared.bin")
+        // Four writers at once, two of them with the same bytes as the other two.
+        let results = Mutex([Result<ArtifactPin, any Error>?](repeating: nil, count: 4))
+        DispatchQueue.concurrentPerform(iterations: 4) { index in
+            let result = Result { try store.upload(localPath: directory + "/in\(index)", key: "shared.bin") }
+            results.withLock { $0[index] = result }
         }
+        let pins = try results.withLock { $0 }.map { try #require($0).get() }
         // Same bytes give the same version whoever wrote them; nothing temporary remains.
         #expect(pins[0] == pins[2] && pins[1] == pins[3] && pins[0] != pins[1])
         let versionsDirectory = (store.store.versionPath(key: "shared.bin", versionId: "x") as NSString).deletingLastPathComponent

@@ -1,5 +1,6 @@
 import AnvcsHTTP
 @testable import AnvcsStorage
+import AnvcsTestSupport
 import Foundation
 import Testing
 
@@ -56,6 +57,7 @@ struct CredentialsTests {
     @Test func containerCredentialsAreFetchedWithTheToken() throws {
         let server = try JSONServer(document: #"{"AccessKeyId":"ASIACONTAINER","SecretAccessKey":"s","Token":"t","Expiration":"2099-01-01T00:00:00Z"}"#,
                                     requiredAuthorization: "Bearer pod-token")
+        defer { withExtendedLifetime(server) {} }
         let directory = try TestEnvironment.temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: directory) }
         try "Bearer pod-token\n".write(toFile: directory + "/token", atomically: true, encoding: .utf8)
@@ -77,25 +79,14 @@ struct CredentialsTests {
     /// moto's STS, without request authentication (AssumeRoleWithWebIdentity is an unsigned call,
     /// which moto refuses once it checks signatures).
     @Test func webIdentityTokenIsExchangedThroughSTS() throws {
-        guard FileManager.default.isExecutableFile(atPath: TestEnvironment.venvPython) else {
-            throw TestFailure("no Python venv at \(TestEnvironment.venv): run scripts/test-deps.d/s3.sh first")
-        }
-        let port = TestEnvironment.freePort()
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: TestEnvironment.venvPython)
-        process.arguments = ["-m", "moto.server", "-H", "127.0.0.1", "-p", String(port)]
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        defer { process.terminate(); process.waitUntilExit() }
-        #expect(waitForListener(port: port))
+        let sts = try MotoServer.sharedOpenServer()
         let directory = try TestEnvironment.temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: directory) }
         try "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJjaSJ9.c2lnbmF0dXJl\n".write(toFile: directory + "/oidc", atomically: true, encoding: .utf8)
         let chain = CredentialChain.standard(environment: [
             "HOME": directory, "AWS_WEB_IDENTITY_TOKEN_FILE": directory + "/oidc",
             "AWS_ROLE_ARN": "arn:aws:iam::123456789012:role/ci-deploy", "AWS_ROLE_SESSION_NAME": "anvcs-test",
-            "AWS_ENDPOINT_URL_STS": "http://127.0.0.1:\(port)",
+            "AWS_ENDPOINT_URL_STS": sts.endpoint,
         ], http: HTTPClient())
         let credentials = try chain.credentials()
         #expect(credentials.source == "web-identity")
@@ -106,17 +97,15 @@ struct CredentialsTests {
 }
 
 /// Serves one JSON document on every path, requiring an Authorization header when given.
-final class JSONServer: @unchecked Sendable {
-    let process: Process
-    let port: Int
-    var endpoint: String { "http://127.0.0.1:\(port)" }
+final class JSONServer: Sendable {
+    let server: PythonServer
+    var endpoint: String { server.endpoint }
 
     init(document: String, requiredAuthorization: String?) throws {
-        port = TestEnvironment.freePort()
         let script = #"""
         import sys
         from http.server import BaseHTTPRequestHandler, HTTPServer
-        doc, auth = sys.argv[2].encode(), sys.argv[3]
+        doc, auth = sys.argv[1].encode(), sys.argv[2]
         class H(BaseHTTPRequestHandler):
             def log_message(self, *a): pass
             def do_GET(self):
@@ -127,20 +116,10 @@ final class JSONServer: @unchecked Sendable {
                 self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
                 self.wfile.write(body)
-        HTTPServer(("127.0.0.1", int(sys.argv[1])), H).serve_forever()
+        server = HTTPServer(("127.0.0.1", 0), H)
+        print("READY", server.server_address[1], flush=True)
+        server.serve_forever()
         """#
-        process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", "-c", script, String(port), document, requiredAuthorization ?? ""]
-        try process.run()
-        guard waitForListener(port: port, timeout: 15) else {
-            process.terminate()
-            throw TestFailure("JSON server did not listen on \(port)")
-        }
-    }
-
-    deinit {
-        process.terminate()
-        process.waitUntilExit()
+        server = try PythonServer(script: script, arguments: [document, requiredAuthorization ?? ""], name: "json", timeout: 30)
     }
 }

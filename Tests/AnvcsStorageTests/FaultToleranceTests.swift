@@ -20,6 +20,7 @@ struct FaultToleranceTests {
 
     @Test func a503StormShorterThanTheRetryBudgetIsRidden() throws {
         let server = try FaultServer()
+        defer { server.stop() }
         let (bytes, _) = try client(server).getObjectBytes(bucket: "storm-4", key: "obj")
         #expect(sha256Hex(bytes) == FaultServer.bodySHA256)
         #expect(try count(server, "/storm-4/obj") == 5)
@@ -27,6 +28,7 @@ struct FaultToleranceTests {
 
     @Test func a503StormLongerThanTheRetryBudgetFailsWithTheCode() throws {
         let server = try FaultServer()
+        defer { server.stop() }
         do {
             _ = try client(server, attempts: 3).getObjectBytes(bucket: "storm-50", key: "obj")
             Issue.record("a 503 storm was reported as success")
@@ -39,6 +41,7 @@ struct FaultToleranceTests {
 
     @Test func aTruncatedBodyIsRetriedFromTheStart() throws {
         let server = try FaultServer()
+        defer { server.stop() }
         let client = try client(server)
         let directory = try TestEnvironment.temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: directory) }
@@ -50,6 +53,7 @@ struct FaultToleranceTests {
 
     @Test func corruptBytesFromTheServerAreRefused() throws {
         let server = try FaultServer()
+        defer { server.stop() }
         let store = S3VersionedBlobStore(client: try client(server), bucket: "corrupt")
         let directory = try TestEnvironment.temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: directory) }
@@ -65,6 +69,7 @@ struct FaultToleranceTests {
 
     @Test func aSkewedClockIsCorrectedOnceLikeTheSDKs() throws {
         let server = try FaultServer()
+        defer { server.stop() }
         let client = try client(server, clock: { Date().addingTimeInterval(3600) })
         let (bytes, _) = try client.getObjectBytes(bucket: "skewed", key: "obj")
         #expect(sha256Hex(bytes) == FaultServer.bodySHA256)
@@ -73,6 +78,7 @@ struct FaultToleranceTests {
 
     @Test func aRefusedSignatureWithDriftSaysClockSkew() throws {
         let server = try FaultServer()
+        defer { server.stop() }
         let client = try client(server, clock: { Date().addingTimeInterval(-1800) })
         do {
             _ = try client.headObject(bucket: "signature", key: "obj")

@@ -19,6 +19,7 @@ struct HTTPClientTests {
 
     @Test func requestsGoThroughTheProxyUnlessExcluded() throws {
         let proxy = try FaultServer()
+        defer { proxy.stop() }
         var configuration = HTTPClient.Configuration()
         configuration.proxy = ProxySettings(environment: ["HTTP_PROXY": proxy.endpoint, "NO_PROXY": "direct.invalid"])
         configuration.connectTimeout = 3
@@ -34,6 +35,7 @@ struct HTTPClientTests {
 
     @Test func sequentialRequestsReuseTheConnection() throws {
         let server = try FaultServer()
+        defer { server.stop() }
         let client = HTTPClient()
         let first = try client.perform(HTTPRequest(method: "GET", url: server.endpoint + "/plain/a"))
         let second = try client.perform(HTTPRequest(method: "GET", url: server.endpoint + "/plain/b"))
@@ -43,6 +45,7 @@ struct HTTPClientTests {
 
     @Test func responseBodiesStreamInChunksAndErrorsAreCollected() throws {
         let server = try FaultServer()
+        defer { server.stop() }
         let client = HTTPClient()
         var chunks = 0
         var total = 0
@@ -61,6 +64,7 @@ struct HTTPClientTests {
 
     @Test func aMissingRequestBodyFileIsReported() throws {
         let server = try FaultServer()
+        defer { server.stop() }
         do {
             try HTTPClient().perform(HTTPRequest(method: "PUT", url: server.endpoint + "/plain/x",
                                                  body: .file(path: "/nonexistent/file", offset: 0, length: 10)))

@@ -67,7 +67,7 @@ struct S3ClientTests {
         #expect(try client.listObjectVersions(bucket: bucket, prefix: "same").count == 1)
     }
 
-    @Test func rangedReadAndPresignedURL() throws {
+    @Test func rangedRead() throws {
         let client = try server.client()
         let bucket = try server.makeVersionedBucket(client)
         let bytes = Array("0123456789abcdefghijklmnopqrstuvwxyz".utf8)
@@ -76,12 +76,22 @@ struct S3ClientTests {
         #expect(slice == Array("abcdef".utf8))
         #expect(info.size == UInt64(bytes.count))
 
-        let url = try client.presignedURL(bucket: bucket, key: "dir/range me.txt", versionId: put.versionId, expiresIn: 300)
+    }
+
+    /// moto does not check query signatures once it checks header signatures (it fails with a 500
+    /// on a presigned URL), so the URL's signature is compared with botocore's in
+    /// SigV4BotocoreTests and here a server without authentication serves the version it names.
+    @Test func presignedURLFetchesTheVersion() throws {
+        let open = try MotoServer.sharedOpenServer()
+        let client = try open.client()
+        let bucket = try open.makeVersionedBucket(client)
+        let first = try client.putObject(bucket: bucket, key: "dir/pre signed.txt", bytes: Array("first".utf8))
+        _ = try client.putObject(bucket: bucket, key: "dir/pre signed.txt", bytes: Array("second".utf8))
+        let url = try client.presignedURL(bucket: bucket, key: "dir/pre signed.txt", versionId: first.versionId, expiresIn: 300)
+        #expect(url.contains("X-Amz-Expires=300") && url.contains("versionId="))
         let response = try HTTPClient().perform(HTTPRequest(method: "GET", url: url))
         #expect(response.status == 200)
-        #expect(response.body == bytes)
-        let tampered = url.replacingOccurrences(of: "X-Amz-Expires=300", with: "X-Amz-Expires=301")
-        #expect(try HTTPClient().perform(HTTPRequest(method: "GET", url: tampered)).status == 403)
+        #expect(response.bodyText == "first")
     }
 
     @Test func conditionalWrites() throws {
@@ -108,13 +118,23 @@ struct S3ClientTests {
 
     @Test func wrongSecretIsSignatureDoesNotMatch() throws {
         let client = try server.client(secret: "not-the-secret", retry: .none)
-        do {
-            _ = try client.bucketExists("anything")
-            _ = try client.listObjectVersions(bucket: "anything")
-            Issue.record("a request signed with a wrong secret was accepted")
-        } catch StorageError.s3(let status, let code, _, _, _, _) {
-            #expect(status == 403)
-            #expect(code == "SignatureDoesNotMatch")
+        let bucket = try server.makeVersionedBucket(try server.client())
+        // A GET carries the error document; a HEAD has none, and the client asks with a GET why.
+        let calls: [(String, () throws -> Void)] = [
+            ("ListObjectVersions", { _ = try client.listObjectVersions(bucket: bucket) }),
+            ("HeadBucket", { _ = try client.bucketExists(bucket) }),
+            ("HeadObject", { _ = try client.headObject(bucket: bucket, key: "any") }),
+            ("PutObject", { _ = try client.putObject(bucket: bucket, key: "k", bytes: [1, 2, 3]) }),
+        ]
+        for (operation, call) in calls {
+            do {
+                try call()
+                Issue.record("\(operation) signed with a wrong secret was accepted")
+            } catch StorageError.s3(let status, let code, _, let failed, _, _) {
+                #expect(status == 403, "\(operation)")
+                #expect(code == "SignatureDoesNotMatch", "\(operation)")
+                #expect(failed == operation)
+            }
         }
     }
 
@@ -157,7 +177,7 @@ struct S3ClientTests {
     }
 
     @Test func serverKilledMidDownloadRetriesThenFailsClearly() throws {
-        let own = try MotoServer.start()
+        let own = try MotoServer()
         defer { own.stop() }
         let client = try own.client(retry: RetryPolicy(maximumAttempts: 3, baseDelay: 0.05))
         let bucket = try own.makeVersionedBucket(client)

@@ -3,7 +3,7 @@ import AnvcsHTTP
 import Foundation
 import Testing
 
-/// The same S3 requests signed by botocore (the system python's) and by us must carry the same
+/// The same S3 requests signed by botocore (the venv's, which moto brings) and by us must carry the same
 /// Authorization header. botocore's clock is pinned to ours through `get_current_datetime`.
 struct SigV4BotocoreTests {
     static let script = #"""
@@ -78,8 +78,50 @@ struct SigV4BotocoreTests {
         ]
         if let token = testCase.token { spec["token"] = token }
         let input = String(decoding: try JSONSerialization.data(withJSONObject: spec), as: UTF8.self)
-        let botocore = try TestEnvironment.run("/usr/bin/env", ["python3", "-c", Self.script], input: input)
+        let botocore = try TestEnvironment.run(TestEnvironment.venvPython, ["-c", Self.script], input: input)
             .trimmingCharacters(in: .whitespacesAndNewlines)
         #expect(ours.authorization == botocore, "url \(url)\ncanonical request:\n\(ours.canonicalRequest)")
+    }
+
+    static let presignScript = #"""
+    import json, sys, datetime
+    from unittest import mock
+    import botocore.auth
+    from botocore.awsrequest import AWSRequest
+    from botocore.credentials import Credentials
+    from urllib.parse import urlsplit, parse_qs
+    spec = json.load(sys.stdin)
+    when = datetime.datetime.fromtimestamp(spec["epoch"], datetime.timezone.utc).replace(tzinfo=None)
+    request = AWSRequest(method="GET", url=spec["url"])
+    credentials = Credentials(spec["access"], spec["secret"], spec.get("token"))
+    with mock.patch("botocore.auth.get_current_datetime", return_value=when):
+        botocore.auth.S3SigV4QueryAuth(credentials, "s3", spec["region"], expires=spec["expires"]).add_auth(request)
+    print(parse_qs(urlsplit(request.url).query)["X-Amz-Signature"][0])
+    """#
+
+    /// A presigned GET of a version carries the signature botocore computes for the same URL.
+    @Test("presigned URL matches botocore", arguments: [nil, "IQoJb3JpZ2luX2VjEJr//////////wEaCXVzLWVhc3QtMSJH"])
+    func presignedURLMatchesBotocore(token: String?) throws {
+        let credentials = AWSCredentials(accessKeyId: "AKIDEXAMPLE", secretAccessKey: "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
+                                         sessionToken: token)
+        let epoch = 1_764_000_000.0
+        let client = try S3Client(configuration: S3Configuration(region: "eu-central-1", endpointURL: "https://s3.example.test:8443",
+                                                                  addressingStyle: .path),
+                                  credentials: StaticCredentialsProvider(credentials),
+                                  clock: { Date(timeIntervalSince1970: epoch) })
+        let url = try client.presignedURL(bucket: "bucket-one", key: "reports/q3 final+v2.pdf", versionId: "a/b+c=", expiresIn: 900)
+        let components = try #require(URLComponents(string: url))
+        let items = components.percentEncodedQueryItems ?? []
+        let ours = try #require(items.first { $0.name == "X-Amz-Signature" }?.value)
+        let unsigned = items.filter { !$0.name.hasPrefix("X-Amz-") }
+        var base = components
+        base.percentEncodedQueryItems = unsigned
+        var spec: [String: Any] = ["epoch": epoch, "url": try #require(base.string), "region": "eu-central-1", "expires": 900,
+                                   "access": credentials.accessKeyId, "secret": credentials.secretAccessKey]
+        if let token { spec["token"] = token }
+        let input = String(decoding: try JSONSerialization.data(withJSONObject: spec), as: UTF8.self)
+        let botocore = try TestEnvironment.run(TestEnvironment.venvPython, ["-c", Self.presignScript], input: input)
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(ours == botocore, "url \(url)")
     }
 }

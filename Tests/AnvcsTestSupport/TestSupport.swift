@@ -15,6 +15,8 @@ public enum Built {
     }
 
     public static var gitAnvcs: String { binDirectory + "/git-anvcs" }
+    /// The merge engine that `git anvcs merge-driver` and `merge-file` exec (found beside git-anvcs).
+    public static var mergeEngine: String { binDirectory + "/anvcs-merge-engine" }
 
     /// The source checkout (for hooks/ and fixtures).
     public static var sourceRoot: String {

@@ -61,6 +61,21 @@ import Testing
         #expect(try nodes(t.anvcs(["log", "--json", "--filter", "agent:y"])).count == 1)
         let r = try t.anvcs(["reindex"])
         #expect(r.succeeded && r.stderr.contains("indexed 2 commits"))
+        // A note removed by plain git leaves the index too (the notes diff reports deletions).
+        try t.git(["notes", "--ref=anvcs", "remove", "HEAD"])
+        #expect(try nodes(t.anvcs(["log", "--json", "--filter", "agent:y"])).isEmpty)
+        // Commits added one sync at a time (a side branch and its merge included) give the same
+        // graph as a rebuild from scratch, and strings that need escaping stay valid JSON.
+        try t.git(["checkout", "-q", "-b", "side"])
+        try t.commitFile("s", "s", message: "side \"quoted\"\ttab \u{1F600}", env: ["ANVCS_AGENT_ID": "z", "ANVCS_HOOK_SYNC": "1"])
+        try t.git(["checkout", "-q", "main"])
+        try t.commitFile("m", "m", message: "main", env: ["ANVCS_HOOK_SYNC": "1"])
+        _ = try t.anvcs(["log", "--json"])
+        try t.git(["merge", "-q", "--no-ff", "-m", "merge side", "side"])
+        let incremental = try t.anvcs(["log", "--json", "--all"])
+        #expect(try nodes(incremental).compactMap { $0["summary"] as? String }.contains("side \"quoted\"\ttab \u{1F600}"))
+        #expect(try t.anvcs(["reindex"]).succeeded)
+        #expect(try t.anvcs(["log", "--json", "--all"]).stdout == incremental.stdout)
     }
 
     @Test func notesTravelBetweenClonesAndMergeFieldByField() throws {

@@ -6,7 +6,7 @@ import Foundation
 /// It drives the real binaries the way users and agents do (plain `git commit` with hooks,
 /// `git anvcs commit` with flags, a session), so what it prints is what ANVCS really recorded.
 struct Demo: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Show ANVCS at work in a scratch repository (no network needed).")
+    static let configuration = CommandConfiguration(commandName: "demo", abstract: "Show ANVCS at work in a scratch repository (no network needed).")
 
     @Flag(help: "Keep the scratch repository and print its path.")
     var keep = false

@@ -11,6 +11,7 @@ import Foundation
 /// The one exception is pre-push, which exits 1 to refuse a push on purpose.
 struct Hook: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "hook",
         abstract: "Run ANVCS's part of a git hook (called by the scripts 'git anvcs init' installs).",
         shouldDisplay: false)
 

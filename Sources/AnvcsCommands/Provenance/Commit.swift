@@ -9,7 +9,7 @@ import Foundation
 /// the provenance passed down as `ANVCS_*` variables, and makes the post-commit hook record it
 /// before returning. Without installed hooks it records the note itself.
 struct Commit: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Commit with provenance (prompt, model, agent, tests, coverage).")
+    static let configuration = CommandConfiguration(commandName: "commit", abstract: "Commit with provenance (prompt, model, agent, tests, coverage).")
 
     @Option(name: .shortAndLong, help: "The commit message.")
     var message: String?

@@ -4,7 +4,7 @@ import Foundation
 
 /// `git anvcs reindex`: rebuild the local provenance index from git.
 struct Reindex: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Rebuild the local provenance index (.git/anvcs/index.sqlite) from git.")
+    static let configuration = CommandConfiguration(commandName: "reindex", abstract: "Rebuild the local provenance index (.git/anvcs/index.sqlite) from git.")
 
     @Flag(help: "Only bring the index up to date (what every query does first), and report the time.")
     var incremental = false

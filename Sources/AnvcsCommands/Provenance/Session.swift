@@ -9,7 +9,7 @@ struct SessionGroup: ParsableCommand {
         subcommands: [Start.self, End.self, Current.self])
 
     struct Start: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Start a session.")
+        static let configuration = CommandConfiguration(commandName: "start", abstract: "Start a session.")
         @Option(help: "The agent's identity.") var agent: String?
         @Option(help: "The model.") var model: String?
         @Option(help: "The prompt or task of the session.") var prompt: String?
@@ -30,7 +30,7 @@ struct SessionGroup: ParsableCommand {
     }
 
     struct End: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "End the session.")
+        static let configuration = CommandConfiguration(commandName: "end", abstract: "End the session.")
         func run() throws {
             let repository = try Context().repository()
             let store = SessionStore(stateDirectory: ProvenanceStore(repository: repository).stateDirectory)

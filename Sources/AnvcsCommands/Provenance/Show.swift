@@ -5,7 +5,7 @@ import Foundation
 
 /// `git anvcs show [<rev>]`: one commit's provenance.
 struct Show: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Show the provenance of a commit (default HEAD).")
+    static let configuration = CommandConfiguration(commandName: "show", abstract: "Show the provenance of a commit (default HEAD).")
 
     @Argument(help: "The commit (any revision git understands).")
     var revision = "HEAD"

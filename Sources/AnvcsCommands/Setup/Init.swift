@@ -7,6 +7,7 @@ import Foundation
 /// `git anvcs init`: set a repository up (hooks, config, ai-vcs.config.yaml), or undo it.
 struct Init: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "init",
         abstract: "Install ANVCS's hooks and settings in this repository (or remove them with --uninstall).")
 
     @Flag(help: "Restore every hook and setting that init changed.")

@@ -34,6 +34,19 @@ enum Terminal {
     static func hint(_ message: String) { write("hint: \(message)\n") }
     static func note(_ message: String) { write(message + "\n") }
     static func write(_ text: String) { FileHandle.standardError.write(Data(text.utf8)) }
+    /// Data for stdout in one buffered write, in order with what `print` wrote before it.
+    static func writeOut(_ bytes: [UInt8]) {
+        fflush(nil)  // what `print` buffered goes first
+        bytes.withUnsafeBytes { buffer in
+            var at = 0
+            while at < buffer.count {
+                let n = Glibc.write(1, buffer.baseAddress! + at, buffer.count - at)
+                if n < 0 && errno == EINTR { continue }
+                guard n > 0 else { return }  // a closed pipe (`| head`) is not an error of ours
+                at += n
+            }
+        }
+    }
     /// Whether stdout is a terminal (colours and progress only then).
     static var stdoutIsTerminal: Bool { isatty(STDOUT_FILENO) == 1 }
 }

@@ -6,7 +6,7 @@ import Foundation
 /// `git anvcs adopt <commit> --from <range>`: give a forge's squash commit the provenance of
 /// the commits it squashed.
 struct Adopt: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Attach the provenance of a range of commits to a commit made from them (a forge's squash merge).")
+    static let configuration = CommandConfiguration(commandName: "adopt", abstract: "Attach the provenance of a range of commits to a commit made from them (a forge's squash merge).")
 
     @Argument(help: "The commit that replaced the range (for example the squash commit on main).")
     var commit: String

@@ -4,7 +4,7 @@ import Foundation
 
 /// `git anvcs push`: `git push` and then the provenance notes.
 struct Push: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Push branches and provenance notes (notes merge with the remote's, never overwrite).")
+    static let configuration = CommandConfiguration(commandName: "push", abstract: "Push branches and provenance notes (notes merge with the remote's, never overwrite).")
 
     @Argument(help: "The remote (default: the branch's remote, or origin).")
     var remote: String?
@@ -34,7 +34,7 @@ struct Push: ParsableCommand {
 
 /// `git anvcs fetch`: `git fetch` and the remote's provenance notes, merged into ours.
 struct Fetch: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Fetch branches and provenance notes, and merge the notes into refs/notes/anvcs.")
+    static let configuration = CommandConfiguration(commandName: "fetch", abstract: "Fetch branches and provenance notes, and merge the notes into refs/notes/anvcs.")
 
     @Argument(help: "The remote (default: the branch's remote, or origin).")
     var remote: String?
@@ -64,7 +64,7 @@ struct Fetch: ParsableCommand {
 
 /// `git anvcs pull`: notes first, then `git pull`.
 struct Pull: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Fetch and merge provenance notes, then git pull.")
+    static let configuration = CommandConfiguration(commandName: "pull", abstract: "Fetch and merge provenance notes, then git pull.")
 
     @Argument(help: "The remote (default: the branch's remote, or origin).")
     var remote: String?

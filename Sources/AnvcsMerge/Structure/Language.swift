@@ -2,6 +2,12 @@
 enum Language: String, Sendable {
     case python, javascript, typescript, json, yaml, swift
 
+    /// The language of `path`, among those the given parsers can check (Swift needs its parser).
+    init?(path: String?, parsers: LanguageParsers) {
+        guard let language = Language(path: path), language != .swift || parsers.swift != nil else { return nil }
+        self = language
+    }
+
     init?(path: String?) {
         guard let path, let dot = path.lastIndex(of: ".") else { return nil }
         switch path[path.index(after: dot)...].lowercased() {

@@ -1,17 +1,17 @@
-import SwiftParser
-import SwiftSyntax
-
 /// Whether a text is well formed in its language: a real parser for Swift and JSON, a careful
 /// lexical and indentation check for the others. A structured merge is kept only if it passes.
 struct SyntaxCheck {
     let language: Language
+    /// Real parsers from the caller; `Language.init(path:parsers:)` only picks Swift when one is given.
+    var parsers = LanguageParsers()
 
     func accepts(_ text: String, lenientJSON: Bool = false) -> Bool {
         let scan = LineScanner(language: language).scan(text)
         guard scan.wellFormed else { return false }
         switch language {
         case .swift:
-            return !Parser.parse(source: text).hasError
+            guard let swift = parsers.swift else { return false }
+            return swift(text)
         case .json:
             var parser = JSONCheck(bytes: Array(text.utf8), lenient: lenientJSON)
             return parser.document()

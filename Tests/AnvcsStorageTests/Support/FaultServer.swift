@@ -1,3 +1,4 @@
+import AnvcsTestSupport
 import Foundation
 
 /// A small HTTP server (Python's http.server) that misbehaves on purpose, in ways a real S3 does
@@ -12,10 +13,9 @@ import Foundation
 /// - an absolute URI (we are used as a proxy): 200 `proxied <uri>`.
 /// - `/count/<path>` returns how many requests `<path>` has had.
 /// The body is 256 KiB of a fixed pattern, sent with `x-amz-meta-sha256`.
-final class FaultServer: @unchecked Sendable {
-    let process: Process
-    let port: Int
-    var endpoint: String { "http://127.0.0.1:\(port)" }
+final class FaultServer: Sendable {
+    let server: PythonServer
+    var endpoint: String { server.endpoint }
 
     static let script = #"""
     import hashlib, sys, time, calendar, threading
@@ -89,7 +89,9 @@ final class FaultServer: @unchecked Sendable {
 
         do_GET = do_PUT = do_POST = do_DELETE = do_HEAD = handle_any
 
-    ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1])), Handler).serve_forever()
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    print("READY", server.server_address[1], flush=True)
+    server.serve_forever()
     """#
 
     /// The sha256 of the 256 KiB body the server sends.
@@ -103,24 +105,10 @@ final class FaultServer: @unchecked Sendable {
     }
 
     init() throws {
-        port = TestEnvironment.freePort()
-        process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", "-c", FaultServer.script, String(port)]
-        process.standardOutput = FileHandle.nullDevice
-        try process.run()
-        guard waitForListener(port: port, timeout: 15) else {
-            process.terminate()
-            throw TestFailure("fault server did not listen on 127.0.0.1:\(port)")
-        }
+        server = try PythonServer(script: FaultServer.script, name: "fault", timeout: 30)
     }
 
-    deinit {
-        if process.isRunning {
-            process.terminate()
-            process.waitUntilExit()
-        }
-    }
+    func stop() { server.stop() }
 }
 
 import AnvcsStorage

@@ -1,95 +1,37 @@
 import AnvcsStorage
+import AnvcsTestSupport
 import Foundation
-import Synchronization
 
-/// moto's S3-compatible server on a free 127.0.0.1 port, from the venv of
-/// scripts/test-deps.d/s3.sh. Started with INITIAL_NO_AUTH_ACTION_COUNT so that after creating an
-/// IAM user and its key (three unauthenticated calls), every request's SigV4 signature is checked.
-final class MotoServer: @unchecked Sendable {
-    let process: Process
-    let port: Int
+/// A moto server (AnvcsTestSupport's MotoProcess) with S3 clients for it.
+final class MotoServer: Sendable {
+    let process: MotoProcess
     let credentials: AWSCredentials
-    var endpoint: String { "http://127.0.0.1:\(port)" }
+    var port: Int { process.port }
+    var endpoint: String { process.endpoint }
 
-    /// One server for the whole test process, stopped when the process exits.
-    static let shared: Result<MotoServer, TestFailure> = {
-        do {
-            let server = try MotoServer.start()
-            sharedProcessID.withLock { $0 = server.process.processIdentifier }
-            atexit { if let pid = MotoServer.sharedProcessID.withLock({ $0 }) { Glibc.kill(pid, SIGTERM) } }
-            return .success(server)
-        } catch let failure as TestFailure {
-            return .failure(failure)
-        } catch {
-            return .failure(TestFailure("\(error)"))
-        }
-    }()
-    static let sharedProcessID = Mutex<Int32?>(nil)
-
-    static func start() throws -> MotoServer {
-        guard FileManager.default.isExecutableFile(atPath: TestEnvironment.venvPython) else {
-            throw TestFailure("no Python venv at \(TestEnvironment.venv): run scripts/test-deps.d/s3.sh first")
-        }
-        let port = TestEnvironment.freePort()
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: TestEnvironment.venvPython)
-        process.arguments = ["-m", "moto.server", "-H", "127.0.0.1", "-p", String(port)]
-        var environment = ProcessInfo.processInfo.environment
-        environment["INITIAL_NO_AUTH_ACTION_COUNT"] = "3"
-        for name in ["HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy", "ALL_PROXY"] { environment[name] = nil }
-        process.environment = environment
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        guard waitForListener(port: port) else {
-            process.terminate()
-            throw TestFailure("moto server did not listen on 127.0.0.1:\(port) within 30 s")
-        }
-        let script = """
-        import boto3, json, sys
-        iam = boto3.client('iam', endpoint_url=sys.argv[1], region_name='us-east-1',
-                           aws_access_key_id='bootstrap', aws_secret_access_key='bootstrap')
-        iam.create_user(UserName='anvcs')
-        iam.put_user_policy(UserName='anvcs', PolicyName='all', PolicyDocument=json.dumps(
-            {'Version': '2012-10-17', 'Statement': [{'Effect': 'Allow', 'Action': '*', 'Resource': '*'}]}))
-        key = iam.create_access_key(UserName='anvcs')['AccessKey']
-        print(key['AccessKeyId'], key['SecretAccessKey'])
-        """
-        let output: String
-        do {
-            output = try TestEnvironment.run(TestEnvironment.venvPython, ["-c", script, "http://127.0.0.1:\(port)"])
-        } catch {
-            process.terminate()
-            throw error
-        }
-        let parts = output.split(whereSeparator: \.isWhitespace).map(String.init)
-        guard parts.count == 2 else {
-            process.terminate()
-            throw TestFailure("IAM bootstrap printed \(output)")
-        }
-        return MotoServer(process: process, port: port,
-                          credentials: AWSCredentials(accessKeyId: parts[0], secretAccessKey: parts[1]))
+    /// One authenticated server for the whole test process; it exits with the process.
+    static let shared: Result<MotoServer, TestFailure> = Result { try MotoServer(authenticated: true) }.mapError { error in
+        error as? TestFailure ?? TestFailure("\(error)")
     }
 
-    private init(process: Process, port: Int, credentials: AWSCredentials) {
-        self.process = process
-        self.port = port
-        self.credentials = credentials
+    static func sharedServer() throws -> MotoServer { try shared.get() }
+
+    /// One server without request authentication (for STS web identity and presigned URLs).
+    static let sharedOpen: Result<MotoServer, TestFailure> = Result { try MotoServer(authenticated: false) }.mapError { error in
+        error as? TestFailure ?? TestFailure("\(error)")
     }
 
-    func stop() {
-        if process.isRunning {
-            process.terminate()
-            process.waitUntilExit()
-        }
+    static func sharedOpenServer() throws -> MotoServer { try sharedOpen.get() }
+
+    /// A server of its own, for tests that kill it. Without `authenticated`, moto accepts any
+    /// signature (and unsigned calls).
+    init(authenticated: Bool = true) throws {
+        process = try MotoProcess(authenticated: authenticated)
+        credentials = AWSCredentials(accessKeyId: process.accessKeyId, secretAccessKey: process.secretAccessKey)
     }
 
-    func kill() {
-        if process.isRunning {
-            Glibc.kill(process.processIdentifier, SIGKILL)
-            process.waitUntilExit()
-        }
-    }
+    func stop() { process.stop() }
+    func kill() { process.kill() }
 
     func client(region: String = "us-east-1", secret: String? = nil, retry: RetryPolicy = RetryPolicy(baseDelay: 0.02),
                 multipartThreshold: UInt64 = 64 << 20, partSize: UInt64 = 64 << 20,
@@ -109,12 +51,4 @@ final class MotoServer: @unchecked Sendable {
         try client.setBucketVersioning(bucket, enabled: true)
         return bucket
     }
-
-    static func sharedServer() throws -> MotoServer {
-        try shared.get()
-    }
 }
-
-#if canImport(Glibc)
-import Glibc
-#endif

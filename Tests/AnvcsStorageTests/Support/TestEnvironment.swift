@@ -1,3 +1,4 @@
+import AnvcsTestSupport
 import Foundation
 import Testing
 
@@ -13,12 +14,10 @@ enum TestEnvironment {
         return url.path
     }()
 
-    /// The virtualenv scripts/test-deps.d/s3.sh creates.
-    static var venv: String {
-        ProcessInfo.processInfo.environment["ANVCS_VENV"] ?? repositoryRoot + "/.venv"
-    }
+    /// The virtualenv scripts/test-deps.d/*.sh create.
+    static var venv: String { TestVenv.path }
 
-    static var venvPython: String { venv + "/bin/python" }
+    static var venvPython: String { TestVenv.python }
 
     /// A port nobody listens on right now (bound then released).
     static func freePort() -> Int {
@@ -46,7 +45,8 @@ enum TestEnvironment {
         _ = FileManager.default.createFile(atPath: path, contents: nil)
         let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
         defer { try? handle.close() }
-        var state = seed | 1
+        // Mixed so that neighbouring seeds (20 and 21) give different bytes; never zero.
+        var state = (seed &+ 1) &* 0x9E37_79B9_7F4A_7C15 | 1
         var remaining = size
         while remaining > 0 {
             let count = min(remaining, 1 << 20)
@@ -66,54 +66,10 @@ enum TestEnvironment {
         }
     }
 
-    /// Runs a program and returns its stdout; throws with stderr when it fails.
+    /// Runs a program to completion (bounded) and returns its stdout; throws with stderr when it fails.
     @discardableResult
     static func run(_ executable: String, _ arguments: [String], environment: [String: String]? = nil,
-                    input: String? = nil) throws -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        if let environment { process.environment = environment }
-        let output = Pipe()
-        let errors = Pipe()
-        let inputPipe = Pipe()
-        process.standardOutput = output
-        process.standardError = errors
-        process.standardInput = inputPipe
-        try process.run()
-        if let input { inputPipe.fileHandleForWriting.write(Data(input.utf8)) }
-        try inputPipe.fileHandleForWriting.close()
-        let out = output.fileHandleForReading.readDataToEndOfFile()
-        let err = errors.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
-            throw TestFailure("\(executable) \(arguments.joined(separator: " ")) exited \(process.terminationStatus): "
-                + String(decoding: err, as: UTF8.self))
-        }
-        return String(decoding: out, as: UTF8.self)
+                    input: String? = nil, timeout: Double = 60) throws -> String {
+        try ChildProcess.run([executable] + arguments, environment: environment, input: input, timeout: timeout)
     }
-}
-
-struct TestFailure: Error, CustomStringConvertible {
-    let description: String
-    init(_ description: String) { self.description = description }
-}
-
-/// Waits until something accepts TCP connections on 127.0.0.1:`port`.
-func waitForListener(port: Int, timeout: Double = 30) -> Bool {
-    let deadline = Date().addingTimeInterval(timeout)
-    while Date() < deadline {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        address.sin_port = in_port_t(UInt16(port).bigEndian)
-        let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-        close(fd)
-        if connected == 0 { return true }
-        usleep(100_000)
-    }
-    return false
 }

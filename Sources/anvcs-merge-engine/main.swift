@@ -1,0 +1,3 @@
+import AnvcsMergeTool
+
+MergeEngineMain.main()
