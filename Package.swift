@@ -52,7 +52,7 @@ let package = Package(
             .product(name: "Crypto", package: "swift-crypto"),
         ], exclude: ["README.md"], swiftSettings: strict),
         .target(name: "AnvcsArtifacts", dependencies: [
-            "AnvcsGit", "AnvcsConfig", "AnvcsStorage",
+            "AnvcsGit", "AnvcsConfig", "AnvcsStorage", "AnvcsSQLite",
             .product(name: "Crypto", package: "swift-crypto"),
         ], exclude: ["README.md"], swiftSettings: strict),
         .target(name: "AnvcsCRDT", exclude: ["README.md"], swiftSettings: strict),
@@ -88,6 +88,9 @@ let package = Package(
         .executableTarget(name: "anvcs-merge-benchmark", dependencies: ["AnvcsMerge", "AnvcsMergeSwift"], path: "Benchmarks/merge",
                           exclude: ["README.md"],
                           swiftSettings: strict),
+        // One timed storage operation per run, for Benchmarks/storage/run.sh (beside aws s3 cp and sha256sum).
+        .executableTarget(name: "anvcs-storage-benchmark", dependencies: ["AnvcsStorage"], path: "Benchmarks/storage",
+                          exclude: ["README.md", "run.sh"], swiftSettings: strict),
 
         // Tests: hermetic repositories, a process runner and a seeded RNG.
         .target(name: "AnvcsTestSupport", path: "Tests/AnvcsTestSupport", swiftSettings: strict),

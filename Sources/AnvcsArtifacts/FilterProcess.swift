@@ -16,14 +16,22 @@ public final class FilterProcess {
     public struct Settings: Sendable {
         public var keyScheme: String
         public var keepSmallerThan: UInt64
-        public init(keyScheme: String = "path", keepSmallerThan: UInt64 = 0) {
+        /// Lazy: smudge gives bytes only when they are already cached; others stay pointers
+        /// (no network during checkout) until `git anvcs hydrate`.
+        public var lazy: Bool
+        /// Fetches running at once while git waits on delayed paths.
+        public var concurrency: Int
+        public init(keyScheme: String = "path", keepSmallerThan: UInt64 = 0, lazy: Bool = false, concurrency: Int = 8) {
             self.keyScheme = keyScheme
             self.keepSmallerThan = keepSmallerThan
+            self.lazy = lazy
+            self.concurrency = max(1, concurrency)
         }
     }
 
-    /// Brings the bytes of `pointer` into the cache (from a blob store); false when it cannot.
-    public typealias Fetch = (_ pointer: ArtifactPointer, _ path: String) -> Bool
+    /// Brings the bytes of `pointer` into the cache (from a blob store); throws why it cannot.
+    /// Called from several threads at once when git lets the filter delay.
+    public typealias Fetch = @Sendable (_ pointer: ArtifactPointer, _ path: String) throws(ArtifactError) -> Void
 
     let reader: PacketReader
     let writer: PacketWriter
@@ -33,6 +41,10 @@ public final class FilterProcess {
     let report: (String) -> Void
     /// Artifacts cleaned in this session (for upload queues): (path, pointer).
     public private(set) var cleaned: [(String, ArtifactPointer)] = []
+    /// Delay (gitattributes(5), "Delay"): paths answered `status=delayed`, fetched in the background.
+    var delayAllowed = false
+    var delayed: [String: ArtifactPointer] = [:]
+    let fetches = DelayedFetches()
 
     public init(input: Int32, output: Int32, cache: ContentCache, settings: Settings, fetch: Fetch?, report: @escaping (String) -> Void) {
         reader = PacketReader(fd: input)
@@ -52,7 +64,8 @@ public final class FilterProcess {
             let path = fields["pathname"] ?? ""
             switch command {
             case "clean": try clean(path: path)
-            case "smudge": try smudge(path: path)
+            case "smudge": try smudge(path: path, canDelay: fields["can-delay"] == "1")
+            case "list_available_blobs": try listAvailableBlobs()
             default:
                 try drainContent()
                 try writer.writeText("status=error")
@@ -71,7 +84,8 @@ public final class FilterProcess {
         try writer.writeFlush()
         guard let capabilities = try reader.readList() else { throw .protocolError("no capabilities") }
         let offered = Set(capabilities.filter { $0.0 == "capability" }.map(\.1))
-        for c in ["clean", "smudge"] where offered.contains(c) { try writer.writeText("capability=\(c)") }
+        delayAllowed = offered.contains("delay") && fetch != nil && !settings.lazy
+        for c in ["clean", "smudge"] + (delayAllowed ? ["delay"] : []) where offered.contains(c) { try writer.writeText("capability=\(c)") }
         try writer.writeFlush()
     }
 
@@ -158,7 +172,7 @@ public final class FilterProcess {
 
     // MARK: smudge
 
-    func smudge(path: String) throws(ArtifactError) {
+    func smudge(path: String, canDelay: Bool) throws(ArtifactError) {
         // Content that is not a pointer is echoed; past the prefix it is spooled to disk.
         var spool: ContentCache.Ingest?
         var failure: ArtifactError?
@@ -174,6 +188,14 @@ public final class FilterProcess {
             try respond(status: "error")
             return
         }
+        // The second request for a delayed path comes with empty content: answer from the fetch.
+        if let pointer = delayed.removeValue(forKey: path) {
+            if let failure = fetches.failure(path) {
+                report("anvcs: \(failure)")
+                return try respond(status: "success") { [self] () throws(ArtifactError) in try writer.write(Array(pointer.text.utf8)) }
+            }
+            return try answer(pointer, path: path)
+        }
         guard complete, let pointer = ArtifactPointer.parse(prefix) else {
             if let spool {
                 // Ordinary (or corrupt-pointer) content: hand it back byte for byte.
@@ -187,9 +209,40 @@ public final class FilterProcess {
             }
             return
         }
-        if !cache.contains(pointer.sha256), let fetch, !fetch(pointer, path) {
-            // nothing: reported below as missing
+        if !cache.contains(pointer.sha256) {
+            if settings.lazy { return try respond(status: "success") { [self] () throws(ArtifactError) in try writer.write(prefix) } }
+            if canDelay && delayAllowed, let fetch {
+                delayed[path] = pointer
+                fetches.start(path: path, limit: settings.concurrency) { () throws(ArtifactError) in try fetch(pointer, path) }
+                try writer.writeText("status=delayed")
+                try writer.writeFlush()
+                return
+            }
+            if let fetch {
+                do { try fetch(pointer, path) } catch {
+                    report("anvcs: \(error)")
+                    return try respond(status: "success") { [self] () throws(ArtifactError) in try writer.write(prefix) }
+                }
+            }
         }
+        try answer(pointer, path: path)
+    }
+
+    /// Hashes the cached bytes unless this process already did (or wrote them); a mismatch removes them.
+    func verifyCached(_ pointer: ArtifactPointer, path: String) throws(ArtifactError) {
+        if cache.isVerified(pointer.sha256) { return }
+        let file = cache.path(for: pointer.sha256)
+        let actual = try ContentCache.hash(file: file)
+        guard actual.sha256 == pointer.sha256, actual.size == pointer.size else {
+            unlink(file)
+            throw .corrupt(sha256: pointer.sha256, actual: actual.sha256, path: path)
+        }
+        cache.markVerified(pointer.sha256)
+    }
+
+    /// Answers a smudge with the cached bytes of `pointer`, verified, or with the pointer itself.
+    func answer(_ pointer: ArtifactPointer, path: String) throws(ArtifactError) {
+        let prefix = Array(pointer.text.utf8)
         guard cache.contains(pointer.sha256) else {
             report("anvcs: \(ArtifactError.missing(sha256: pointer.sha256, path: path))")
             try respond(status: "success") { [self] () throws(ArtifactError) in try writer.write(prefix) }
@@ -197,18 +250,79 @@ public final class FilterProcess {
         }
         // Verify before answering, so a corrupt cache entry becomes "pointer kept", not bad bytes.
         do {
-            let actual = try ContentCache.hash(file: cache.path(for: pointer.sha256))
-            guard actual.sha256 == pointer.sha256, actual.size == pointer.size else {
-                unlink(cache.path(for: pointer.sha256))
-                throw ArtifactError.corrupt(sha256: pointer.sha256, actual: actual.sha256, path: path)
-            }
+            try verifyCached(pointer, path: path)
         } catch {
             report("anvcs: \(error)")
             try respond(status: "success") { [self] () throws(ArtifactError) in try writer.write(prefix) }
             return
         }
         try respond(status: "success") { [self] () throws(ArtifactError) in
-            try cache.read(pointer.sha256, size: pointer.size, path: path) { [self] (chunk) throws(ArtifactError) in try writer.write(chunk) }
+            try cache.stream(pointer.sha256) { [self] (chunk) throws(ArtifactError) in try writer.write(chunk) }
         }
+    }
+
+    /// `list_available_blobs`: waits until some delayed fetch has finished, then names the paths
+    /// ready (done or failed: a failed one is answered with its pointer). An empty list tells git
+    /// that nothing is left.
+    func listAvailableBlobs() throws(ArtifactError) {
+        let ready = fetches.waitForFinished(among: Set(delayed.keys))
+        for path in ready.sorted() { try writer.writeText("pathname=\(path)") }
+        try writer.writeFlush()
+        try writer.writeText("status=success")
+        try writer.writeFlush()
+    }
+}
+
+/// Background fetches for delayed smudges: at most `limit` worker threads take work in order.
+final class DelayedFetches: @unchecked Sendable {
+    let condition = NSCondition()
+    var waiting: [(path: String, work: @Sendable () throws(ArtifactError) -> Void)] = []
+    var workers = 0
+    var finished: Set<String> = []
+    var failures: [String: String] = [:]
+
+    func start(path: String, limit: Int, _ work: @escaping @Sendable () throws(ArtifactError) -> Void) {
+        condition.lock()
+        waiting.append((path, work))
+        let spawn = workers < limit
+        if spawn { workers += 1 }
+        condition.unlock()
+        if spawn { Thread.detachNewThread { [self] in self.workLoop() } }
+    }
+
+    func workLoop() {
+        while true {
+            condition.lock()
+            guard !waiting.isEmpty else {
+                workers -= 1
+                condition.unlock()
+                return
+            }
+            let next = waiting.removeFirst()
+            condition.unlock()
+            var failure: String?
+            do { try next.work() } catch { failure = error.description }
+            condition.lock()
+            finished.insert(next.path)
+            if let failure { failures[next.path] = failure }
+            condition.broadcast()
+            condition.unlock()
+        }
+    }
+
+    /// The paths of `waiting` whose fetch finished, waiting for at least one when any is left.
+    func waitForFinished(among pending: Set<String>) -> Set<String> {
+        condition.lock()
+        defer { condition.unlock() }
+        while !pending.isEmpty && finished.isDisjoint(with: pending) { condition.wait() }
+        let ready = finished.intersection(pending)
+        finished.subtract(ready)
+        return ready
+    }
+
+    func failure(_ path: String) -> String? {
+        condition.lock()
+        defer { condition.unlock() }
+        return failures.removeValue(forKey: path)
     }
 }

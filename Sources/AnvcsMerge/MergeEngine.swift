@@ -159,3 +159,13 @@ public enum MergeEngine {
                            resolutions: [MergeResolution(layer: .line, detail: "line merge")])
     }
 }
+
+extension MergeEngine {
+    /// Whether `text` is well formed for the language of `path`: true or false where the engine can
+    /// check (Swift only with a Swift parser), nil for a type it cannot check.
+    public static func checkSyntax(_ text: String, path: String?, parsers: LanguageParsers = LanguageParsers()) -> Bool? {
+        guard let language = Language(path: path) else { return nil }
+        if language == .swift && parsers.swift == nil { return nil }
+        return SyntaxCheck(language: language, parsers: parsers).accepts(text, lenientJSON: language == .json)
+    }
+}

@@ -45,6 +45,16 @@ struct Refinement {
         let s1 = LineDiff.diff(c0, c1), s2 = LineDiff.diff(c0, c2)
         let regions = LineMerge.combine(s1, s2, c1, c2, baseCount: c0.count, oursCount: c1.count, theirsCount: c2.count)
         guard !regions.contains(where: { $0.mode == .conflict }) else { return nil }
+        // An edit of punctuation alone (`?` to `!`, a dropped `.`) changes meaning (optionality, calls)
+        // in ways the other side's edit of the same line may depend on: leave those to a person.
+        func punctuationOnly(_ tokens: ArraySlice<ArraySlice<UInt8>>, _ removed: ArraySlice<ArraySlice<UInt8>>) -> Bool {
+            let changed = Array(tokens) + Array(removed)
+            return !changed.isEmpty && changed.allSatisfy { $0.count == 1 && Self.isPunctuation($0.first!) }
+        }
+        for m in regions where m.mode == .ours || m.mode == .theirs {
+            let (side, start, count) = m.mode == .ours ? (t1, m.i1, m.chg1) : (t2, m.i2, m.chg2)
+            if punctuationOnly(side[start ..< start + count], t0[m.i0 ..< m.i0 + m.chg0]) { return nil }
+        }
         var out: [UInt8] = []
         var i = 0
         for m in regions {
@@ -92,6 +102,10 @@ struct Refinement {
             result.append(bytes[start ..< i])
         }
         return result
+    }
+
+    static func isPunctuation(_ b: UInt8) -> Bool {
+        "?!.".utf8.contains(b)
     }
 
     static func withoutWhitespace(_ bytes: ArraySlice<UInt8>) -> [UInt8] {

@@ -71,6 +71,11 @@ struct MergeDriverCommand: ParsableCommand {
                                                   path: path, style: style, labels: labels,
                                                   parsers: SwiftLanguageSupport.parsers))
         try MergeFileIO.write(output.text, to: ours)
+        if let report = ProcessInfo.processInfo.environment["ANVCS_MERGE_REPORT"], !report.isEmpty {
+            MergeFileIO.appendReport(MergeFileReport(path: path ?? ours, clean: output.isClean,
+                                                     conflicts: output.conflictCount, resolutions: output.resolutions),
+                                     to: report)
+        }
         return output.isClean ? 0 : 1
     }
 }

@@ -22,6 +22,20 @@ enum MergeFileIO {
         }
     }
 
+    /// Appends one JSON line to the report `git anvcs merge` asked for (ANVCS_MERGE_REPORT).
+    /// A report that cannot be written must not fail git's merge: it is skipped.
+    static func appendReport(_ report: MergeFileReport, to path: String) {
+        guard var line = try? JSONEncoder().encode(report) else { return }
+        line.append(0x0A)
+        if let handle = FileHandle(forWritingAtPath: path) {
+            handle.seekToEndOfFile()
+            handle.write(line)
+            try? handle.close()
+        } else {
+            _ = FileManager.default.createFile(atPath: path, contents: line)
+        }
+    }
+
     /// git's test: a NUL byte in the first 8000 bytes means binary.
     static func looksBinary(_ bytes: [UInt8]) -> Bool {
         bytes.prefix(8000).contains(0)

@@ -161,6 +161,9 @@ public struct RepositorySetup {
         try setOnce("filter.anvcs.required", "true")
         try setOnce("diff.anvcs.textconv", "git anvcs artifact-textconv")
         try setOnce("diff.anvcs.binary", "true")
+        // Pointer files merge by content identity (same sha256 is clean, else a readable conflict).
+        try setOnce("merge.anvcs-artifact.name", "ANVCS artifact pointers")
+        try setOnce("merge.anvcs-artifact.driver", "git anvcs artifact-merge-driver %O %A %B %P")
         for remote in options.remotes {
             try addOnce("remote.\(remote).fetch", "+\(ProvenanceNote.notesRef):refs/notes/anvcs-remotes/\(remote)")
         }

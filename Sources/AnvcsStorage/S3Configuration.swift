@@ -26,9 +26,16 @@ public struct S3Configuration: Sendable {
 
     public static let mebibyte: UInt64 = 1 << 20
 
+    /// The part size for a file of `size` bytes: the configured one, raised (to whole MiB) where
+    /// the file would otherwise need more than S3's 10,000 parts.
+    public func partSize(forFileOfSize size: UInt64) -> UInt64 {
+        let least = (size + 9_999) / 10_000
+        return max(partSize, (least + S3Configuration.mebibyte - 1) / S3Configuration.mebibyte * S3Configuration.mebibyte)
+    }
+
     public init(region: String = "us-east-1", endpointURL: String? = nil, addressingStyle: AddressingStyle = .automatic,
                 retry: RetryPolicy = RetryPolicy(), multipartThreshold: UInt64 = 64 * mebibyte,
-                partSize: UInt64 = 64 * mebibyte, maximumConcurrentParts: Int = 4, clockSkewTolerance: Double = 300) {
+                partSize: UInt64 = 8 * mebibyte, maximumConcurrentParts: Int = 8, clockSkewTolerance: Double = 300) {
         self.region = region
         self.endpointURL = endpointURL
         self.addressingStyle = addressingStyle

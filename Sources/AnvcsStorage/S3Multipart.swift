@@ -15,7 +15,7 @@ extension S3Client {
             return (try putObject(bucket: bucket, key: key, fileAt: path, digest: digest, metadata: metadata,
                                   condition: condition), digest)
         }
-        let digest = try ContentDigest.hashFile(at: path, partSize: configuration.partSize)
+        let digest = try ContentDigest.hashFile(at: path, partSize: configuration.partSize(forFileOfSize: size))
         return (try multipartUpload(bucket: bucket, key: key, path: path, digest: digest, metadata: metadata,
                                     condition: condition), digest)
     }
@@ -28,36 +28,41 @@ extension S3Client {
 
     public func multipartUpload(bucket: String, key: String, path: String, digest: FileDigest,
                                 metadata: [String: String], condition: WriteCondition) throws -> S3PutResult {
-        let partSize = configuration.partSize
+        let partSize = configuration.partSize(forFileOfSize: digest.size)
         let uploadId = try createMultipartUpload(bucket: bucket, key: key, sha256: digest.sha256, metadata: metadata)
         do {
             let partCount = digest.partSHA256.count
-            let next = Mutex(0)
-            let etags = Mutex([String?](repeating: nil, count: partCount))
-            let firstFailure = Mutex<(any Error)?>(nil)
+            let progress = MultipartProgress(partCount: partCount)
             let workers = max(1, min(configuration.maximumConcurrentParts, partCount))
-            DispatchQueue.concurrentPerform(iterations: workers) { _ in
-                while firstFailure.withLock({ $0 == nil }) {
-                    let index: Int = next.withLock { value in
-                        defer { value += 1 }
-                        return value
-                    }
-                    guard index < partCount else { return }
+            @Sendable func uploadParts() {
+                while let index = progress.nextPart() {
                     let offset = UInt64(index) * partSize
                     let length = min(partSize, digest.size - offset)
                     do {
                         let etag = try uploadPart(bucket: bucket, key: key, uploadId: uploadId, number: index + 1,
                                                   body: .file(path: path, offset: offset, length: length),
                                                   sha256: digest.partSHA256[index])
-                        etags.withLock { $0[index] = etag }
+                        progress.finished(part: index, etag: etag)
                     } catch {
-                        firstFailure.withLock { if $0 == nil { $0 = error } }
+                        progress.failed(error)
                         return
                     }
                 }
             }
-            if let failure = firstFailure.withLock({ $0 }) { throw failure }
-            let parts = etags.withLock { $0 }.enumerated().map { ($0.offset + 1, $0.element ?? "", digest.partSHA256[$0.offset]) }
+            // Parts are network-bound: each worker is a thread of its own (concurrentPerform would
+            // cap them at the number of cores, 2 here, whatever maximumConcurrentParts says).
+            let finished = DispatchGroup()
+            for _ in 0..<workers {
+                finished.enter()
+                Thread.detachNewThread {
+                    uploadParts()
+                    finished.leave()
+                }
+            }
+            finished.wait()
+            let (etags, firstFailure) = progress.result()
+            if let failure = firstFailure { throw failure }
+            let parts = etags.enumerated().map { ($0.offset + 1, $0.element ?? "", digest.partSHA256[$0.offset]) }
             return try completeMultipartUpload(bucket: bucket, key: key, uploadId: uploadId, parts: parts,
                                                condition: condition, expectedSHA256: digest.sha256)
         } catch {
@@ -123,5 +128,43 @@ extension S3Client {
     func abortMultipartUpload(bucket: String, key: String, uploadId: String) throws {
         _ = try send(Call(operation: "AbortMultipartUpload", method: "DELETE", bucket: bucket, key: key,
                           query: [("uploadId", uploadId)]))
+    }
+}
+
+/// The shared state of one multipart upload's workers: the next part to send, the ETags
+/// received, and the first failure (after which no worker starts another part).
+final class MultipartProgress: Sendable {
+    private struct State {
+        var next = 0
+        var etags: [String?]
+        var failure: (any Error)?
+    }
+
+    private let state: Mutex<State>
+    private let partCount: Int
+
+    init(partCount: Int) {
+        self.partCount = partCount
+        state = Mutex(State(etags: [String?](repeating: nil, count: partCount)))
+    }
+
+    func nextPart() -> Int? {
+        state.withLock { state in
+            guard state.failure == nil, state.next < partCount else { return nil }
+            defer { state.next += 1 }
+            return state.next
+        }
+    }
+
+    func finished(part index: Int, etag: String) {
+        state.withLock { $0.etags[index] = etag }
+    }
+
+    func failed(_ error: any Error) {
+        state.withLock { if $0.failure == nil { $0.failure = error } }
+    }
+
+    func result() -> (etags: [String?], failure: (any Error)?) {
+        state.withLock { ($0.etags, $0.failure) }
     }
 }

@@ -76,7 +76,7 @@ public struct StorageSettings: Sendable {
 
         let mebibyte = S3Configuration.mebibyte
         let concurrencyText = value("adapters.s3.max_concurrency")
-        let concurrency = concurrencyText.flatMap { Int($0) } ?? 4
+        let concurrency = concurrencyText.flatMap { Int($0) } ?? 8
         if let concurrencyText, Int(concurrencyText) == nil || concurrency < 1 {
             throw StorageError.invalidConfiguration(
                 detail: "adapters.s3.max_concurrency: '\(concurrencyText)' is not a positive whole number")
@@ -88,7 +88,7 @@ public struct StorageSettings: Sendable {
                 profile: value("adapters.s3.profile"),
                 addressingStyle: try choice("adapters.s3.addressing_style", S3Configuration.AddressingStyle.self) ?? .automatic,
                 multipartThreshold: try size("adapters.s3.multipart_threshold", default: 64 * mebibyte),
-                partSize: try size("adapters.s3.part_size", default: 64 * mebibyte),
+                partSize: try size("adapters.s3.part_size", default: 8 * mebibyte),
                 maximumConcurrentParts: concurrency)
         if s3.partSize < 5 * mebibyte {
             throw StorageError.invalidConfiguration(

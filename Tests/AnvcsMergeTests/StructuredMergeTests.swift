@@ -79,6 +79,11 @@ let fixtures: [Fixture] = [
             expected: "int f() {\n    return 2;\n}\n"),
     Fixture(name: "unparseable side falls back to lines", path: "m.py",
             base: "def a(:\n    return 1\n", ours: "def a(:\n    return 2\n", theirs: "def a(:\n    return 3\n", expected: nil),
+    Fixture(name: "js: a statement added inside a body the other side also edited stays a conflict", path: "a.js",
+            base: "function f(config) {\n  if (config.a) {\n    one();\n  }\n  return run(config);\n}\n",
+            ours: "function f(config) {\n  if (config.a) {\n    one();\n  }\n  check(config);\n  return run(config);\n}\n",
+            theirs: "function f(config) {\n  if (config.a) {\n    one();\n  } // done\n  return run(config);\n}\n",
+            expected: nil),
 ]
 
 @Suite struct StructuredMergeTests {

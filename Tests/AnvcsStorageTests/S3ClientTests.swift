@@ -202,4 +202,29 @@ struct S3ClientTests {
             #expect(underlying.isTransient)
         }
     }
+
+    @Test func serverKilledMidMultipartUploadFailsClearlyAfterRetries() throws {
+        let own = try MotoServer()
+        defer { own.stop() }
+        let mebibyte: UInt64 = 1 << 20
+        let client = try own.client(retry: RetryPolicy(maximumAttempts: 3, baseDelay: 0.05),
+                                    multipartThreshold: 5 * mebibyte, partSize: 5 * mebibyte)
+        let bucket = try own.makeVersionedBucket(client)
+        let directory = try TestEnvironment.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        try TestEnvironment.writeRandomFile(at: directory + "/big", size: Int(40 * mebibyte), seed: 7)
+        // Kill the server once the upload is under way (its first part requests are in flight).
+        let killer = Thread { usleep(300_000); own.kill() }
+        killer.start()
+        let started = Date()
+        do {
+            _ = try S3VersionedBlobStore(client: client, bucket: bucket).upload(localPath: directory + "/big", key: "big")
+            Issue.record("the upload succeeded although the server was killed")
+        } catch StorageError.network(let underlying, let operation, let tries) {
+            #expect(tries == 3, "\(operation)")
+            #expect(underlying.isTransient)
+            #expect(operation.contains("s3://\(bucket)/big"))
+        }
+        #expect(Date().timeIntervalSince(started) < 60, "bounded: retries end, nothing hangs")
+    }
 }

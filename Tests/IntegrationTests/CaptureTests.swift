@@ -223,5 +223,6 @@ import Testing
         #expect(r.stdout.contains("claude-code"))
         #expect(r.stdout.contains("planner-bot"))
         #expect(r.stdout.contains("no provenance recorded"))
+        #expect(r.stdout.contains("identical to the committed file (sha256 verified)"))
     }
 }

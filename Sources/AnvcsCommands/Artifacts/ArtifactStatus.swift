@@ -1,0 +1,43 @@
+import AnvcsArtifacts
+import AnvcsProvenance
+import ArgumentParser
+import Foundation
+
+/// `git anvcs status`: queued uploads and unhydrated artifacts.
+struct ArtifactStatus: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "status",
+        abstract: "Show queued artifact uploads and pointer files not hydrated yet.")
+
+    @Flag(help: "Print machine-readable JSON.")
+    var json = false
+
+    func run() throws {
+        let context = Context()
+        let repository = try context.repository()
+        let services = ArtifactServices(context: context, repository: repository)
+        let queued = try services.queue().pending()
+        let unhydrated = try services.unhydrated()
+        if json {
+            let uploads: [JSONValue] = queued.map { q in
+                .object(JSONObject([
+                    ("path", .string(q.path)), ("sha256", .string(q.sha256)), ("key", .string(q.key)), ("commit", .string(q.commit)),
+                    ("size", .number(Double(q.size))), ("attempts", .number(Double(q.attempts))),
+                    ("next_attempt", .number(Double(q.nextAttempt))), ("last_error", q.lastError.map(JSONValue.string) ?? .null),
+                ]))
+            }
+            print(JSONValue.object(JSONObject([
+                ("queued_uploads", .array(uploads)), ("unhydrated", .array(unhydrated.map(JSONValue.string))),
+            ])).serialized(pretty: true))
+            return
+        }
+        print("Queued uploads: \(queued.count)")
+        for q in queued {
+            let error = q.lastError.map { ", last error: \($0)" } ?? ""
+            print("  \(q.path)  \(q.sha256.prefix(12))  \(q.size) bytes  commit \(q.commit.prefix(7))  attempts \(q.attempts)\(error)")
+        }
+        print("Unhydrated artifacts: \(unhydrated.count)")
+        for path in unhydrated { print("  \(path)") }
+        if !queued.isEmpty { Terminal.hint("'git anvcs retry-uploads' sends them now") }
+        if !unhydrated.isEmpty { Terminal.hint("'git anvcs hydrate --all' fetches their bytes") }
+    }
+}
