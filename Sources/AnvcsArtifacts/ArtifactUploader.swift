@@ -66,7 +66,9 @@ public struct ArtifactUploader {
                         throw ArtifactError.refused("its bytes are not in the local cache (\(cache.root)); add the file again with 'git add \(item.path)'")
                     }
                     try ArtifactKey.validate(item.key)
-                    var pin = try store.upload(localPath: cache.path(for: item.sha256), key: item.key)
+                    // The cache entry is named by its verified digest: a store on the same disk
+                    // links it instead of copying and hashing it again.
+                    var pin = try store.upload(verifiedPath: cache.path(for: item.sha256), key: item.key, sha256: item.sha256, size: item.size)
                     guard pin.sha256 == item.sha256 else {
                         throw ArtifactError.corrupt(sha256: item.sha256, actual: pin.sha256, path: item.path)
                     }

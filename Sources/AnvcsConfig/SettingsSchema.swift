@@ -47,6 +47,8 @@ public enum SettingsSchema {
         .init(key: "artifacts.hydrate", kind: .choice(["lazy", "eager"]), defaultValue: .scalar("eager"),
               help: "fetch artifact bytes during checkout, or later on demand"),
         .init(key: "merge.test_command", kind: .string, defaultValue: nil, help: "tests that gate automatic merges"),
+        .init(key: "merge.llm.command", kind: .string, defaultValue: nil,
+              help: "program that proposes resolutions for conflicts the merge engine leaves (JSON in, JSON out)"),
         .init(key: "adapters.local.path", kind: .string, defaultValue: nil, help: "directory of the local store"),
         .init(key: "adapters.nfs.path", kind: .string, defaultValue: nil, help: "mounted directory of the NFS store"),
         .init(key: "adapters.s3.bucket", kind: .string, defaultValue: nil, help: "S3 bucket"),

@@ -14,9 +14,21 @@ public protocol BlobStore: Sendable {
     func download(key: String, versionId: String, to destinationPath: String, expectedSHA256: String?) throws
     func exists(key: String, versionId: String) throws -> Bool
     func deleteVersion(key: String, versionId: String) throws
+    /// Stores a file whose sha256 and size the caller has already verified (an entry of a
+    /// content-addressed cache, named by its digest and never changed in place). Stores that can
+    /// use that knowledge override it; by default it is an ordinary upload whose digest must match.
+    func upload(verifiedPath: String, key: String, sha256: String, size: UInt64) throws -> ArtifactPin
 }
 
 extension BlobStore {
+    public func upload(verifiedPath: String, key: String, sha256: String, size: UInt64) throws -> ArtifactPin {
+        let pin = try upload(localPath: verifiedPath, key: key)
+        guard pin.sha256 == sha256.lowercased() else {
+            throw StorageError.digestMismatch(key: key, expected: sha256, actual: pin.sha256)
+        }
+        return pin
+    }
+
     public func download(pin: ArtifactPin, to destinationPath: String) throws {
         try download(key: pin.key, versionId: pin.versionId, to: destinationPath, expectedSHA256: pin.sha256)
     }

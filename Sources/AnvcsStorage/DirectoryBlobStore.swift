@@ -50,6 +50,37 @@ struct DirectoryBlobStore: Sendable {
         return ArtifactPin(key: key, storage: storageName, versionId: sha256, sha256: sha256, size: size)
     }
 
+    /// A verified, content-named file: when this version is stored already nothing is read; on
+    /// the same file system the file is hard-linked into place instead of copied and hashed
+    /// again (git-lfs's local store does no more). The link shares the cache's inode, so it
+    /// is not fsynced: a crash can lose no more than the cache itself would, and every download
+    /// verifies the sha256. Across file systems (NFS) it is an ordinary, fsynced upload.
+    func upload(verifiedPath: String, key: String, sha256: String, size: UInt64) throws -> ArtifactPin {
+        try BlobKey.validate(key)
+        let digest = sha256.lowercased()
+        guard digest.count == 64, digest.allSatisfy(\.isHexDigit) else {
+            throw StorageError.invalidKey(key: key, reason: "'\(sha256)' is not a sha256")
+        }
+        let directory = keyDirectory(key)
+        try makeDirectories(directory + "/versions")
+        try writeKeyName(key, in: directory)
+        let final = "\(directory)/versions/\(digest)"
+        let pin = ArtifactPin(key: key, storage: storageName, versionId: digest, sha256: digest, size: size)
+        if access(final, F_OK) == 0 { return pin }
+        let temporary = "\(directory)/versions/.incoming-\(DirectoryBlobStore.writerTag())"
+        if link(verifiedPath, temporary) == 0 {
+            guard rename(temporary, final) == 0 else {
+                let code = errno
+                unlink(temporary)
+                throw StorageError.fileSystem(operation: "rename into place", path: final, errno: code)
+            }
+            return pin
+        }
+        let stored = try upload(localPath: verifiedPath, key: key)
+        guard stored.sha256 == digest else { throw StorageError.digestMismatch(key: key, expected: digest, actual: stored.sha256) }
+        return stored
+    }
+
     func download(key: String, versionId: String, to destinationPath: String, expectedSHA256: String?) throws {
         try BlobKey.validate(key)
         let source = versionPath(key: key, versionId: versionId)
@@ -196,6 +227,10 @@ public struct LocalBlobStore: BlobStore {
         var pin = try store.upload(localPath: localPath, key: key)
         pin.path = nil
         return pin
+    }
+
+    public func upload(verifiedPath: String, key: String, sha256: String, size: UInt64) throws -> ArtifactPin {
+        try store.upload(verifiedPath: verifiedPath, key: key, sha256: sha256, size: size)
     }
 
     public func download(key: String, versionId: String, to destinationPath: String, expectedSHA256: String?) throws {

@@ -45,6 +45,33 @@ struct BlobStoreTests {
         #expect(try String(contentsOfFile: directory + "/dest", encoding: .utf8) == "keep")
     }
 
+    /// A verified cache entry is linked, not copied: same inode, nothing read twice; a cache that
+    /// lied about its digest is caught when the version is downloaded.
+    @Test func verifiedFilesAreLinkedIntoTheLocalStore() throws {
+        let directory = try TestEnvironment.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let store = LocalBlobStore(root: directory + "/store")
+        try TestEnvironment.writeRandomFile(at: directory + "/entry", size: 200_000, seed: 30)
+        let digest = try ContentDigest.hashFile(at: directory + "/entry").sha256
+        let pin = try store.upload(verifiedPath: directory + "/entry", key: "models/m.bin", sha256: digest, size: 200_000)
+        #expect(pin.versionId == digest && pin.sha256 == digest && pin.size == 200_000 && pin.storage == "local")
+        var source = stat(), stored = stat()
+        stat(directory + "/entry", &source)
+        stat(store.store.versionPath(key: "models/m.bin", versionId: digest), &stored)
+        #expect(source.st_ino == stored.st_ino)
+        #expect(try store.upload(verifiedPath: directory + "/entry", key: "models/m.bin", sha256: digest, size: 200_000) == pin)
+        try store.download(pin: pin, to: directory + "/back")
+        #expect(try ContentDigest.hashFile(at: directory + "/back").sha256 == digest)
+
+        let wrong = String(repeating: "ab", count: 32)
+        let lie = try store.upload(verifiedPath: directory + "/entry", key: "models/other.bin", sha256: wrong, size: 200_000)
+        #expect(throws: StorageError.self) { try store.download(pin: lie, to: directory + "/lied") }
+        #expect(!FileManager.default.fileExists(atPath: directory + "/lied"))
+        #expect(throws: StorageError.self) {
+            try store.upload(verifiedPath: directory + "/entry", key: "models/x.bin", sha256: "not-a-digest", size: 1)
+        }
+    }
+
     @Test func keysThatEscapeAreRefused() throws {
         let directory = try TestEnvironment.temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: directory) }

@@ -21,7 +21,7 @@ struct MergeAssistant {
 
     struct Failure: Error, CustomStringConvertible { var description: String }
 
-    func propose(for paths: [String], in tree: GitRunner) throws -> [Proposal] {
+    func propose(for paths: [String], in tree: WorktreeGit) throws -> [Proposal] {
         var conflicts: [[String: String]] = []
         for path in paths {
             var entry = ["path": path]

@@ -45,7 +45,7 @@ struct MergeCommand: ParsableCommand {
         guard var root = repository.workingDirectory else { throw Failure("git anvcs merge needs a work tree, not a bare repository") }
         if root.hasSuffix("/") && root.count > 1 { root.removeLast() }
         let settings = context.settings(for: repository)
-        let git = GitRunner(directory: root, environment: context.environment)
+        let git = WorktreeGit(directory: root, environment: context.environment)
 
         let destination = into.count == 2 ? into[1] : try git.output(["symbolic-ref", "--short", "-q", "HEAD"],
             failure: "HEAD is detached: name the branch to move with `into <dst>`")
@@ -88,7 +88,7 @@ struct MergeCommand: ParsableCommand {
 
         var mergeEnvironment = context.environment
         mergeEnvironment["ANVCS_MERGE_REPORT"] = reportPath
-        let inTree = GitRunner(directory: tree, environment: mergeEnvironment)
+        let inTree = WorktreeGit(directory: tree, environment: mergeEnvironment)
         let driver = "'\(Context.executablePath.replacingOccurrences(of: "'", with: "'\\''"))' merge-driver %O %A %B %L %P %S %X %Y"
         let merge = try inTree.run(["-c", "merge.anvcs.name=ANVCS syntax-aware merge", "-c", "merge.anvcs.driver=\(driver)",
                                     "-c", "core.attributesFile=\(attributes)",
@@ -250,7 +250,7 @@ struct MergeTestRun {
 }
 
 /// git in one directory, through the real executable (merges must run the user's hooks and drivers).
-struct GitRunner {
+struct WorktreeGit {
     let directory: String
     let environment: [String: String]
 
