@@ -14,6 +14,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "git-anvcs", targets: ["git-anvcs"]),
+        .executable(name: "git-remote-anvcs", targets: ["git-remote-anvcs"]),
         .executable(name: "anvcs-merge-engine", targets: ["anvcs-merge-engine"]),
     ],
     dependencies: [
@@ -63,12 +64,20 @@ let package = Package(
             .product(name: "SwiftParser", package: "swift-syntax"),
         ], exclude: ["README.md"], swiftSettings: strict),
 
+        .target(name: "AnvcsRemote", dependencies: [
+            "AnvcsGit", "AnvcsProvenance", "AnvcsStorage", "AnvcsHTTP",
+            .product(name: "Crypto", package: "swift-crypto"),
+        ], exclude: ["README.md"], swiftSettings: strict),
+
         // The only module that parses arguments, reads the environment and prints.
         .target(name: "AnvcsCommands", dependencies: [
-            "AnvcsGit", "AnvcsConfig", "AnvcsProvenance", "AnvcsStorage", "AnvcsArtifacts", "AnvcsCRDT", "AnvcsMerge", "CHeapStats",
+            "AnvcsGit", "AnvcsConfig", "AnvcsProvenance", "AnvcsStorage", "AnvcsArtifacts", "AnvcsCRDT", "AnvcsMerge", "AnvcsRemote", "CHeapStats",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], exclude: ["README.md"], swiftSettings: strict),
         .executableTarget(name: "git-anvcs", dependencies: ["AnvcsCommands"], exclude: ["README.md"], swiftSettings: strict),
+        // git's remote helper for anvcs:: URLs: reads git's commands on stdin, the protocol on stdout.
+        // Over AnvcsRemote only (not AnvcsCommands): it starts without the command layer.
+        .executableTarget(name: "git-remote-anvcs", dependencies: ["AnvcsRemote"], swiftSettings: strict),
         // The merge engine with every parser; `git anvcs merge-driver` and `merge-file` exec it.
         .target(name: "AnvcsMergeTool", dependencies: [
             "AnvcsMerge", "AnvcsMergeSwift",
@@ -93,6 +102,7 @@ let package = Package(
         .testTarget(name: "AnvcsArtifactsTests", dependencies: ["AnvcsArtifacts", "AnvcsTestSupport"], swiftSettings: strict),
         .testTarget(name: "AnvcsCRDTTests", dependencies: ["AnvcsCRDT", "AnvcsTestSupport"], swiftSettings: strict),
         .testTarget(name: "AnvcsMergeTests", dependencies: ["AnvcsMerge", "AnvcsMergeSwift", "AnvcsTestSupport"], swiftSettings: strict),
+        .testTarget(name: "AnvcsRemoteTests", dependencies: ["AnvcsRemote", "AnvcsGit", "AnvcsTestSupport"], swiftSettings: strict),
         .testTarget(name: "IntegrationTests", dependencies: ["AnvcsTestSupport"], swiftSettings: strict),
     ]
 )

@@ -10,17 +10,20 @@ PREFIX=${PREFIX:-$default_prefix}
 scripts/install-deps.sh
 echo "install: building release binaries (first build takes a few minutes)" >&2
 swift build -c release --product git-anvcs
+swift build -c release --product git-remote-anvcs
 # The merge engine (swift-syntax) is a separate executable so git-anvcs starts fast; it must sit beside git-anvcs.
 swift build -c release --product anvcs-merge-engine
 bin=$(swift build -c release --show-bin-path)
 
 install -d "$PREFIX/bin" "$PREFIX/share/anvcs/hooks" "$PREFIX/share/man/man1"
 install -m 755 "$bin/git-anvcs" "$PREFIX/bin/git-anvcs"
+# git runs git-remote-anvcs for every anvcs:: URL.
+install -m 755 "$bin/git-remote-anvcs" "$PREFIX/bin/git-remote-anvcs"
 install -m 755 "$bin/anvcs-merge-engine" "$PREFIX/bin/anvcs-merge-engine"
 install -m 755 hooks/* "$PREFIX/share/anvcs/hooks/"
 install -m 644 man/*.1 "$PREFIX/share/man/man1/"
 command -v mandb >/dev/null && mandb -q "$PREFIX/share/man" >/dev/null 2>&1 || true
-echo "install: installed git-anvcs, anvcs-merge-engine, hooks and man pages under $PREFIX" >&2
+echo "install: installed git-anvcs, git-remote-anvcs, anvcs-merge-engine, hooks and man pages under $PREFIX" >&2
 
 case ":$PATH:" in
   *":$PREFIX/bin:"*) ;;

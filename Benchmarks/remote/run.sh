@@ -1,0 +1,108 @@
+#!/usr/bin/env bash
+# Push and clone a generated history through anvcs::file:// and anvcs::s3:// (moto), next to
+# `git clone` of a local bare repository and awslabs' git-remote-s3 on the same moto server;
+# then the time of an incremental one-commit push. Prints figures (milliseconds), one run.
+#   Benchmarks/remote/run.sh [commits]      (default 10000; ANVCS_BIN=<dir> to use another build)
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+N=${1:-10000}
+root=$PWD
+if [ -z "${ANVCS_BIN:-}" ]; then
+    swift build -c release --product git-remote-anvcs >/dev/null
+    ANVCS_BIN=$(swift build -c release --show-bin-path)
+fi
+venv=${ANVCS_VENV:-$root/.venv}
+scripts/test-deps.d/s3.sh >/dev/null
+"$venv/bin/python" -c 'import git_remote_s3' 2>/dev/null || "$venv/bin/pip" install --quiet --disable-pip-version-check git-remote-s3
+work=$(mktemp -d)
+moto_pid=
+trap '[ -n "$moto_pid" ] && kill $moto_pid 2>/dev/null; rm -rf "$work"' EXIT
+export PATH="$ANVCS_BIN:$venv/bin:$PATH" HOME="$work/home" GIT_CONFIG_NOSYSTEM=1
+export GIT_AUTHOR_NAME=bench GIT_AUTHOR_EMAIL=bench@example.com GIT_COMMITTER_NAME=bench GIT_COMMITTER_EMAIL=bench@example.com
+mkdir -p "$HOME"; git config --global init.defaultBranch main
+
+ms() { local s; s=$(date +%s%N); "$@" >/dev/null 2>&1 || { echo "FAILED: $*" >&2; return 1; }; echo $(( ($(date +%s%N) - s) / 1000000 )); }
+# Median of five one-commit pushes from $1 to $2.
+incremental() {
+    local dir=$1 url=$2 times=() i
+    for i in 1 2 3 4 5; do
+        echo "$i $RANDOM" >> "$dir/incremental.txt"; git -C "$dir" add incremental.txt; git -C "$dir" commit -qm "incremental $i"
+        times+=("$(cd "$dir" && ms git push -q "$url" main)")
+    done
+    printf '%s\n' "${times[@]}" | sort -n | sed -n 3p
+}
+
+echo "remote benchmark: $N commits; binaries from $ANVCS_BIN" >&2
+# 1. History: N commits over 200 files (git fast-import, a few seconds).
+git init -q "$work/src"
+python3 - "$N" > "$work/stream" <<'PY'
+import sys
+n = int(sys.argv[1])
+out = sys.stdout
+for i in range(1, n + 1):
+    data = f"line {i}\n" * (1 + i % 7) + f"file {i % 200} revision {i}\n"
+    msg = f"commit {i}\n"
+    out.write(f"commit refs/heads/main\nmark :{i}\ncommitter bench <bench@example.com> {1700000000 + i} +0000\n")
+    out.write(f"data {len(msg)}\n{msg}")
+    if i > 1: out.write(f"from :{i-1}\n")
+    out.write(f"M 100644 inline dir{i % 20}/file{i % 200}.txt\ndata {len(data)}\n{data}\n")
+PY
+git -C "$work/src" fast-import --quiet < "$work/stream"
+git -C "$work/src" checkout -q main
+git -C "$work/src" repack -adq
+echo "history: $(git -C "$work/src" rev-list --count main) commits, pack $(du -sh "$work/src/.git/objects/pack" | cut -f1)" >&2
+
+# 2. Plain git baselines.
+git clone -q --bare "$work/src" "$work/base.git"
+t_git_local=$(ms git clone -q "$work/base.git" "$work/c-git-local")
+t_git_file=$(ms git clone -q --no-local "file://$work/base.git" "$work/c-git-file")
+
+# 3. anvcs::file://
+cp -r "$work/src" "$work/w-file"
+t_file_push=$(cd "$work/w-file" && ms git push -q "anvcs::file://$work/store" main)
+t_file_clone=$(ms git clone -q "anvcs::file://$work/store" "$work/c-file")
+t_file_inc=$(incremental "$work/w-file" "anvcs::file://$work/store")
+
+# 4. moto server and a versioned bucket.
+port=$("$venv/bin/python" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+env -u HTTP_PROXY -u HTTPS_PROXY -u http_proxy -u https_proxy "$venv/bin/python" -m moto.server -H 127.0.0.1 -p "$port" >/dev/null 2>&1 &
+moto_pid=$!
+export AWS_ACCESS_KEY_ID=bench AWS_SECRET_ACCESS_KEY=bench AWS_REGION=us-east-1 AWS_DEFAULT_REGION=us-east-1
+export AWS_ENDPOINT_URL="http://127.0.0.1:$port" NO_PROXY=127.0.0.1 no_proxy=127.0.0.1
+for _ in $(seq 100); do "$venv/bin/python" -c "import socket; socket.create_connection(('127.0.0.1',$port))" 2>/dev/null && break; sleep 0.2; done
+"$venv/bin/python" - <<PY
+import boto3
+s3 = boto3.client("s3")
+for b in ("anvcs-bench", "grs3-bench"):
+    s3.create_bucket(Bucket=b)
+    s3.put_bucket_versioning(Bucket=b, VersioningConfiguration={"Status": "Enabled"})
+PY
+
+# 5. anvcs::s3://
+cp -r "$work/src" "$work/w-s3"
+s3url="anvcs::s3://anvcs-bench/repo"
+t_s3_push=$(cd "$work/w-s3" && ms git push -q "$s3url" main)
+t_s3_clone=$(ms git clone -q "$s3url" "$work/c-s3")
+t_s3_inc=$(incremental "$work/w-s3" "$s3url")
+
+# 6. awslabs git-remote-s3 (s3:// URLs), same server.
+cp -r "$work/src" "$work/w-grs3"
+t_grs3_push=$(cd "$work/w-grs3" && ms git push -q "s3://grs3-bench/repo" main) || t_grs3_push=failed
+t_grs3_clone=$(ms git clone -q "s3://grs3-bench/repo" "$work/c-grs3") || t_grs3_clone=failed
+t_grs3_inc=$(incremental "$work/w-grs3" "s3://grs3-bench/repo") || t_grs3_inc=failed
+
+for c in c-file c-s3; do
+    [ "$(git -C "$work/$c" rev-parse HEAD)" = "$(git -C "$work/src" rev-parse HEAD)" ] || echo "WARNING: $c has a different HEAD" >&2
+done
+
+printf '\n%-34s %10s %10s %18s\n' "remote ($N commits)" "push ms" "clone ms" "1-commit push ms"
+printf '%-34s %10s %10s %18s\n' "git clone <bare path> (hardlinks)" "-" "$t_git_local" "-"
+printf '%-34s %10s %10s %18s\n' "git clone --no-local file://" "-" "$t_git_file" "-"
+printf '%-34s %10s %10s %18s\n' "anvcs::file://" "$t_file_push" "$t_file_clone" "$t_file_inc"
+printf '%-34s %10s %10s %18s\n' "anvcs::s3:// (moto)" "$t_s3_push" "$t_s3_clone" "$t_s3_inc"
+printf '%-34s %10s %10s %18s\n' "git-remote-s3 s3:// (moto)" "$t_grs3_push" "$t_grs3_clone" "$t_grs3_inc"
+ratio() { python3 -c "print(f'{$1/$2:.2f}')" 2>/dev/null || echo "n/a"; }
+echo
+echo "clone anvcs::file:// / git --no-local file://: $(ratio "$t_file_clone" "$t_git_file")x (goal <= 1.5)"
+echo "clone anvcs::s3://  / git --no-local file://: $(ratio "$t_s3_clone" "$t_git_file")x"
+[ "$t_grs3_clone" != failed ] && echo "git-remote-s3 clone / anvcs::s3:// clone: $(ratio "$t_grs3_clone" "$t_s3_clone")x (goal >= 3)"

@@ -1,0 +1,150 @@
+import CLibgit2
+
+/// A pack file built by libgit2's pack builder, in memory.
+public struct BuiltPack: Sendable {
+    /// The pack's bytes (header, objects, trailing SHA-1 checksum).
+    public let bytes: [UInt8]
+    /// How many objects it holds.
+    public let objectCount: Int
+    /// The pack's name as git names it (`pack-<name>.pack`): its trailing checksum in hex.
+    public let name: String
+}
+
+/// What indexing a received pack produced.
+public struct IndexedPack: Sendable {
+    public let name: String
+    public let objectCount: Int
+}
+
+extension Repository {
+    /// Packs every object reachable from `tips` that is not reachable from `known` (objects the
+    /// receiver already has), without deltas against objects outside the pack (never thin).
+    /// Tips may be commits or annotated tags; ids in `known` missing here are ignored.
+    public func buildPack(tips: [ObjectID], known: [ObjectID]) throws(GitError) -> BuiltPack {
+        var builder: OpaquePointer?
+        try check("git_packbuilder_new", git_packbuilder_new(&builder, pointer))
+        defer { git_packbuilder_free(builder) }
+        git_packbuilder_set_threads(builder, 0)
+        var walk: OpaquePointer?
+        try check("git_revwalk_new", git_revwalk_new(&walk, pointer))
+        defer { git_revwalk_free(walk) }
+        var pushed = 0
+        for tip in tips {
+            var raw = tip.raw
+            var object: OpaquePointer?
+            try check("git_object_lookup(\(tip.short))", git_object_lookup(&object, pointer, &raw, GIT_OBJECT_ANY))
+            defer { git_object_free(object) }
+            var commitID = raw
+            if git_object_type(object) == GIT_OBJECT_TAG {
+                // The tag object itself travels, and what it points at is walked.
+                try check("git_packbuilder_insert(\(tip.short))", git_packbuilder_insert(builder, &raw, nil))
+                var peeled: OpaquePointer?
+                try check("git_object_peel(\(tip.short))", git_object_peel(&peeled, object, GIT_OBJECT_ANY))
+                defer { git_object_free(peeled) }
+                if git_object_type(peeled) != GIT_OBJECT_COMMIT {
+                    var target = git_object_id(peeled)!.pointee
+                    try check("git_packbuilder_insert_recur", git_packbuilder_insert_recur(builder, &target, nil))
+                    continue
+                }
+                commitID = git_object_id(peeled)!.pointee
+            } else if git_object_type(object) != GIT_OBJECT_COMMIT {
+                try check("git_packbuilder_insert_recur(\(tip.short))", git_packbuilder_insert_recur(builder, &raw, nil))
+                continue
+            }
+            try check("git_revwalk_push(\(tip.short))", git_revwalk_push(walk, &commitID))
+            pushed += 1
+        }
+        for id in known {
+            var raw = id.raw
+            var commit: OpaquePointer?
+            // Only commits we have can be hidden; anything else the receiver knows is irrelevant here.
+            guard git_object_lookup(&commit, pointer, &raw, GIT_OBJECT_ANY) == 0 else { continue }
+            defer { git_object_free(commit) }
+            var peeled: OpaquePointer?
+            guard git_object_peel(&peeled, commit, GIT_OBJECT_COMMIT) == 0 else { continue }
+            var peeledID = git_object_id(peeled)!.pointee
+            git_object_free(peeled)
+            try check("git_revwalk_hide(\(id.short))", git_revwalk_hide(walk, &peeledID))
+        }
+        if pushed > 0 {
+            try check("git_packbuilder_insert_walk", git_packbuilder_insert_walk(builder, walk))
+        }
+        var buf = git_buf()
+        defer { git_buf_dispose(&buf) }
+        try check("git_packbuilder_write_buf", git_packbuilder_write_buf(&buf, builder))
+        let bytes = Array(UnsafeRawBufferPointer(start: buf.ptr, count: Int(buf.size)))
+        let count = Int(git_packbuilder_object_count(builder))
+        let name = bytes.count >= 20 ? bytes.suffix(20).map { b in
+            let d = Array("0123456789abcdef".utf8)
+            return String(decoding: [d[Int(b >> 4)], d[Int(b & 0xf)]], as: UTF8.self)
+        }.joined() : ""
+        return BuiltPack(bytes: bytes, objectCount: count, name: name)
+    }
+
+    /// The directory where this repository keeps its packs (`objects/pack`).
+    public var packDirectory: String { commonDirectory + "objects/pack" }
+
+    /// Whether the object database holds `id`.
+    public func hasObject(_ id: ObjectID) throws(GitError) -> Bool {
+        var odb: OpaquePointer?
+        try check("git_repository_odb", git_repository_odb(&odb, pointer))
+        defer { git_odb_free(odb) }
+        var raw = id.raw
+        return git_odb_exists(odb, &raw) == 1
+    }
+
+    /// Makes objects of packs written by another process (or by `PackIndexer`) visible here.
+    public func refreshObjects() throws(GitError) {
+        var odb: OpaquePointer?
+        try check("git_repository_odb", git_repository_odb(&odb, pointer))
+        defer { git_odb_free(odb) }
+        try check("git_odb_refresh", git_odb_refresh(odb))
+    }
+
+    /// Whether git accepts `name` as a reference name (as `git check-ref-format` does).
+    public static func isValidReferenceName(_ name: String) -> Bool {
+        ensureLibgit2()
+        var valid: Int32 = 0
+        guard git_reference_name_is_valid(&valid, name) == 0 else { return false }
+        return valid == 1
+    }
+}
+
+/// Verifies a pack received in pieces and, only when every object in it checks out, writes it
+/// with its index into a repository's pack directory. Nothing is left behind on failure.
+public final class PackIndexer {
+    private let pointer: OpaquePointer
+    private var stats = git_indexer_progress()
+    private let label: String
+
+    /// Writes into `directory` (a repository's `packDirectory`, or a staging directory whose
+    /// files are moved there once every pack of a fetch checked out). `label` names the pack in errors.
+    public init(directory: String, label: String) throws(GitError) {
+        ensureLibgit2()
+        var options = git_indexer_options()
+        try check("git_indexer_options_init", git_indexer_options_init(&options, UInt32(GIT_INDEXER_OPTIONS_VERSION)))
+        var handle: OpaquePointer?
+        try check("git_indexer_new(\(label))", git_indexer_new(&handle, directory, 0o444, nil, &options))
+        pointer = handle!
+        self.label = label
+    }
+    deinit { git_indexer_free(pointer) }
+
+    public func append(_ bytes: UnsafeRawBufferPointer) throws(GitError) {
+        guard bytes.count > 0 else { return }
+        try check("git_indexer_append(\(label))", git_indexer_append(pointer, bytes.baseAddress, bytes.count, &stats))
+    }
+
+    public func append(contentsOf bytes: [UInt8]) throws(GitError) {
+        guard !bytes.isEmpty else { return }
+        let rc = bytes.withUnsafeBytes { git_indexer_append(pointer, $0.baseAddress, $0.count, &stats) }
+        try check("git_indexer_append(\(label))", rc)
+    }
+
+    /// Checks the pack's checksum and objects, then moves pack and index into place.
+    public func commit() throws(GitError) -> IndexedPack {
+        try check("git_indexer_commit(\(label))", git_indexer_commit(pointer, &stats))
+        let name = git_indexer_name(pointer).map { String(cString: $0) } ?? ""
+        return IndexedPack(name: name, objectCount: Int(stats.indexed_objects))
+    }
+}

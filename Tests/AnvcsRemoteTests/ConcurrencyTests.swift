@@ -1,0 +1,117 @@
+import AnvcsGit
+import AnvcsRemote
+import AnvcsTestSupport
+import Foundation
+import Testing
+
+/// Many pushers at once, interrupted pushes, and gc: the remote stays consistent.
+@Suite(.serialized) struct ConcurrencyTests {
+    /// One pusher: commit, push, and on rejection pull --rebase and push again.
+    static let pusher = """
+    set -u
+    cd "$1"; id=$2; count=$3
+    i=1
+    while [ "$i" -le "$count" ]; do
+      echo "$id $i" > "f-$id-$i.txt"; git add "f-$id-$i.txt"; git commit -qm "pusher $id commit $i"
+      tries=0
+      until git push -q origin HEAD:main 2>/dev/null; do
+        tries=$((tries+1)); [ "$tries" -gt 300 ] && { echo "gave up at $i" >&2; exit 1; }
+        git pull -q --rebase origin main >/dev/null 2>&1 || { echo "rebase failed" >&2; exit 1; }
+      done
+      i=$((i+1))
+    done
+    """
+
+    @Test func concurrentPushersNeverLoseACommit() throws {
+        let f = try RemoteFixture()
+        try f.commits(1)
+        let url = "anvcs::file://\(f.root)/store"
+        try f.work.git(["push", "-q", url, "main"])
+        let pushers = 4, each = 4
+        var clones: [String] = []
+        for p in 0..<pushers { clones.append(try f.clone(url, into: "p\(p)")) }
+        var processes: [Process] = []
+        for (p, clone) in clones.enumerated() {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: "/bin/sh")
+            process.arguments = ["-c", Self.pusher, "pusher", clone, String(p), String(each)]
+            process.environment = f.work.environment
+            process.standardOutput = FileHandle.nullDevice
+            try process.run()
+            processes.append(process)
+        }
+        for process in processes { process.waitUntilExit() }
+        #expect(processes.allSatisfy { $0.terminationStatus == 0 })
+        let fresh = try f.clone(url, into: "fresh")
+        let subjects = Set(try f.must(["log", "--format=%s"], in: fresh).split(separator: "\n").map(String.init))
+        for p in 0..<pushers { for i in 1...each { #expect(subjects.contains("pusher \(p) commit \(i)")) } }
+        #expect(try f.git(["fsck", "--strict"], in: fresh).succeeded)
+    }
+
+    @Test func killedPushesLeaveTheRemoteConsistent() throws {
+        let f = try RemoteFixture()
+        try f.commits(1)
+        let url = "anvcs::file://\(f.root)/store"
+        try f.work.git(["push", "-q", url, "main"])
+        var rng = SeededRandom(seed: UInt64(ProcessInfo.processInfo.environment["ANVCS_SEED"] ?? "") ?? 0x5eed)
+        // A few hundred objects per push so that a kill lands in different phases.
+        for round in 0..<4 {
+            try f.commits(40, prefix: "round\(round)")
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            process.arguments = ["git", "push", "-q", url, "main"]
+            process.currentDirectoryURL = URL(fileURLWithPath: f.work.path)
+            process.environment = f.work.environment
+            process.standardError = FileHandle.nullDevice
+            try process.run()
+            usleep(UInt32.random(in: 5_000...150_000, using: &rng))
+            for child in descendants(of: process.processIdentifier) { kill(child, SIGKILL) }
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+            let fresh = try f.clone(url, into: "fresh\(round)")
+            let fsck = try f.git(["fsck", "--strict"], in: fresh)
+            #expect(fsck.succeeded, "seed \(rng.seed) round \(round): \(fsck.stderr)")
+        }
+        try f.work.git(["push", "-q", url, "main"])
+        let final = try f.clone(url, into: "final")
+        #expect(try f.rev("HEAD", in: final) == f.work.head())
+    }
+
+    @Test func gcConsolidatesPacksAndClonesStillWork() throws {
+        let f = try RemoteFixture()
+        let store = f.root + "/store"
+        let url = "anvcs::file://\(store)"
+        for round in 0..<4 {
+            try f.commits(2, prefix: "gc\(round)")
+            try f.work.git(["push", "-q", url, "main"])
+        }
+        let packsBefore = try FileManager.default.contentsOfDirectory(atPath: store + "/packs").filter { $0.hasSuffix(".pack") }
+        #expect(packsBefore.count == 4)
+        let context = HelperContext(remoteName: "gc", url: "file://\(store)", gitDirectory: f.work.path + "/.git",
+                                    environment: f.work.environment, log: { _ in }, debug: { _ in })
+        let repository = try Repository.open(f.work.path)
+        // First with a grace period: old packs retire but stay.
+        let kept = try StoreGarbageCollector(context: context, store: DirectoryObjectStore(root: store), grace: 3600).run(repository: repository)
+        #expect(kept.packsAfter == 1 && kept.retired == 4 && kept.deleted.isEmpty)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: store + "/packs").filter { $0.hasSuffix(".pack") }.count == 5)
+        let clone = try f.clone(url, into: "after-gc")
+        #expect(try f.git(["fsck", "--strict"], in: clone).succeeded)
+        // Past the grace period the retired packs go.
+        let swept = try StoreGarbageCollector(context: context, store: DirectoryObjectStore(root: store), grace: 0).run(repository: repository)
+        #expect(swept.deleted.count == 4)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: store + "/packs").filter { $0.hasSuffix(".pack") }.count == 1)
+        let again = try f.clone(url, into: "after-sweep")
+        #expect(try f.rev("HEAD", in: again) == f.work.head())
+        #expect(try f.git(["fsck", "--strict"], in: again).succeeded)
+    }
+
+    func descendants(of pid: Int32) -> [Int32] {
+        var out: [Int32] = []
+        let tasks = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/task")) ?? []
+        for task in tasks {
+            let text = (try? String(contentsOfFile: "/proc/\(pid)/task/\(task)/children", encoding: .utf8)) ?? ""
+            for child in text.split(separator: " ").compactMap({ Int32($0) }) { out += descendants(of: child) + [child] }
+        }
+        return out
+    }
+}

@@ -1,0 +1,41 @@
+import AnvcsTestSupport
+import Foundation
+import Testing
+
+/// `anvcs::s3://` against moto's S3 server (signatures checked).
+@Suite(.serialized) struct S3RemoteTests {
+    func server() throws -> MotoProcess { try SharedMoto.server.get() }
+
+    @Test func pushCloneFetchThroughS3() throws {
+        let moto = try server()
+        let f = try RemoteFixture()
+        f.work.environment.merge(moto.environment()) { $1 }
+        let tip = try f.commits(3)
+        let url = "anvcs::s3://repo-a/team/project?endpoint=\(moto.endpoint)"
+        try f.work.git(["push", "-q", url, "main"])
+        let clone = try f.clone(url, into: "clone")
+        #expect(try f.rev("HEAD", in: clone) == tip)
+        let next = try f.commit("s3.txt", "s3\n", in: clone)
+        try f.must(["push", "-q", "origin", "main"], in: clone)
+        try f.work.git(["fetch", "-q", url, "main:refs/remotes/s3/main"])
+        #expect(try f.rev("refs/remotes/s3/main", in: f.work.path) == next)
+        try f.work.commitFile("late.txt", "late\n", message: "late")
+        let rejected = try f.work.run(["git", "push", url, "main"])
+        #expect(!rejected.succeeded && rejected.stderr.contains("non-fast-forward"), "\(rejected.stderr)")
+    }
+
+    @Test func wrongCredentialsAndUnversionedBucketsAreRefused() throws {
+        let moto = try server()
+        let f = try RemoteFixture()
+        try f.commits(1)
+        f.work.environment.merge(moto.environment(wrongSecret: true)) { $1 }
+        let denied = try f.work.run(["git", "push", "anvcs::s3://repo-b/x?endpoint=\(moto.endpoint)", "main"])
+        #expect(!denied.succeeded && denied.stderr.contains("access denied"), "\(denied.stderr)")
+
+        f.work.environment.merge(moto.environment()) { $1 }
+        let unversioned = try f.work.run(["git", "push", "anvcs::s3://repo-plain/x?endpoint=\(moto.endpoint)", "main"])
+        #expect(!unversioned.succeeded && unversioned.stderr.contains("versioning"), "\(unversioned.stderr)")
+        let unsafe = try f.work.run(["git", "push", "anvcs::s3://repo-plain/x?endpoint=\(moto.endpoint)&unsafe=true", "main"])
+        #expect(unsafe.succeeded, "\(unsafe.stderr)")
+    }
+}
