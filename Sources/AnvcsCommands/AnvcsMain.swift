@@ -12,7 +12,7 @@ public struct AnvcsMain: ParsableCommand {
         version: version,
         subcommands: [
             Init.self, Commit.self, Show.self, Log.self, Graph.self, Reindex.self, Push.self, Fetch.self, Pull.self, Adopt.self, Track.self, Untrack.self, FilterProcessCommand.self, ArtifactTextconv.self, DebugCommand.self, MergeDriverCommand.self, MergeFileCommand.self, SessionGroup.self, Demo.self, Hook.self, StorageCommand.self,
-            Hydrate.self, RetryUploads.self, ArtifactStatus.self, ArtifactMergeDriver.self, ImportLFS.self, MergeCommand.self,
+            Hydrate.self, RetryUploads.self, ArtifactStatus.self, ArtifactMergeDriver.self, ImportLFS.self, MergeCommand.self, RemoteCommand.self,
         ]
     )
 
