@@ -9,11 +9,8 @@ PREFIX=${PREFIX:-$default_prefix}
 
 scripts/install-deps.sh
 echo "install: building release binaries (first build takes a few minutes)" >&2
-swift build -c release --product git-anvcs
-swift build -c release --product git-remote-anvcs
 # The merge engine (swift-syntax) is a separate executable so git-anvcs starts fast; it must sit beside git-anvcs.
-swift build -c release --product anvcs-merge-engine
-bin=$(swift build -c release --show-bin-path)
+bin=$(scripts/release-build.sh git-anvcs git-remote-anvcs anvcs-merge-engine)
 
 install -d "$PREFIX/bin" "$PREFIX/share/anvcs/hooks" "$PREFIX/share/man/man1"
 install -m 755 "$bin/git-anvcs" "$PREFIX/bin/git-anvcs"

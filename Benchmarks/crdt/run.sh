@@ -9,8 +9,7 @@ trace="${1:-$repo/../shared/data/editing-traces/automerge-paper.json.gz}"
 [ -f "$trace" ] || { echo "run.sh: trace not found: $trace" >&2; exit 1; }
 
 echo "== building release" >&2
-(cd "$repo" && swift build -c release --product git-anvcs >&2)
-bin="$(cd "$repo" && swift build -c release --show-bin-path)/git-anvcs"
+bin="$("$repo/scripts/release-build.sh" git-anvcs)/git-anvcs"
 
 echo "== ANVCS (Swift), $(basename "$trace"); goals: replay <= 20 ms, merge <= 3 ms, memory <= 1.5 MB, history <= 200 KB, op <= 100 µs"
 "$bin" debug crdt-replay --trace "$trace"

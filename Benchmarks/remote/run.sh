@@ -8,8 +8,7 @@ cd "$(dirname "$0")/../.."
 N=${1:-10000}
 root=$PWD
 if [ -z "${ANVCS_BIN:-}" ]; then
-    swift build -c release --product git-remote-anvcs >/dev/null
-    ANVCS_BIN=$(swift build -c release --show-bin-path)
+    ANVCS_BIN=$(scripts/release-build.sh git-anvcs git-remote-anvcs 2>/dev/null)
 fi
 venv=${ANVCS_VENV:-$root/.venv}
 scripts/test-deps.d/s3.sh >/dev/null

@@ -18,8 +18,7 @@ bench_venv=$root/.build/bench-venv
 "$bench_venv/bin/python" -c 'import awscli' 2>/dev/null \
     || "$bench_venv/bin/pip" install --quiet --disable-pip-version-check awscli
 aws=$bench_venv/bin/aws
-swift build -c release --product anvcs-storage-benchmark >/dev/null
-ours=$(swift build -c release --show-bin-path)/anvcs-storage-benchmark
+ours=$(scripts/release-build.sh anvcs-storage-benchmark 2>/dev/null)/anvcs-storage-benchmark
 
 work=$(mktemp -d)
 moto_pid=
