@@ -77,7 +77,7 @@ let package = Package(
         .executableTarget(name: "git-anvcs", dependencies: ["AnvcsCommands"], exclude: ["README.md"], swiftSettings: strict),
         // git's remote helper for anvcs:: URLs: reads git's commands on stdin, the protocol on stdout.
         // Over AnvcsRemote only (not AnvcsCommands): it starts without the command layer.
-        .executableTarget(name: "git-remote-anvcs", dependencies: ["AnvcsRemote"], swiftSettings: strict),
+        .executableTarget(name: "git-remote-anvcs", dependencies: ["AnvcsRemote", "AnvcsConfig", "AnvcsGit"], swiftSettings: strict),
         // The merge engine with every parser; `git anvcs merge-driver` and `merge-file` exec it.
         .target(name: "AnvcsMergeTool", dependencies: [
             "AnvcsMerge", "AnvcsMergeSwift",

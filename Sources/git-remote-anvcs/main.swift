@@ -1,5 +1,7 @@
 // git-remote-anvcs: git runs `git-remote-anvcs <remote> <url>` for `anvcs::<url>` remotes
 // (gitremote-helpers(7)). stdout carries only the protocol; everything else goes to stderr.
+import AnvcsConfig
+import AnvcsGit
 import AnvcsRemote
 import Foundation
 
@@ -40,8 +42,21 @@ func writeProtocol(_ text: String) {
     }
 }
 
+/// What the URL's query leaves out of an S3 location comes from the repository's settings
+/// (`adapters.s3.endpoint_url`, `region`, `profile`: git config `anvcs.*`, ANVCS_* variables,
+/// ai-vcs.config.yaml), so `anvcs::s3://bucket/prefix` works with the endpoint configured once.
+func withConfiguredDefaults(_ location: RemoteLocation) -> RemoteLocation {
+    guard case .s3(var s3) = location, let repository = try? Repository.open(gitDirectory) else { return location }
+    let gitConfig = (try? repository.config().entries(withPrefix: "anvcs.")) ?? []
+    let settings = SettingsLoader.load(repositoryRoot: repository.workingDirectory, gitConfig: gitConfig, environment: environment)
+    s3.endpoint = s3.endpoint ?? settings.string("adapters.s3.endpoint_url")
+    s3.region = s3.region ?? settings.string("adapters.s3.region")
+    s3.profile = s3.profile ?? settings.string("adapters.s3.profile")
+    return .s3(s3)
+}
+
 do {
-    let location = try RemoteLocation.parse(url, isGitRepository: isGitRepository)
+    let location = withConfiguredDefaults(try RemoteLocation.parse(url, isGitRepository: isGitRepository))
     let backend: any RemoteBackend
     if case .git(let inner) = location {
         backend = GitRemoteBackend(context: context, innerURL: inner)

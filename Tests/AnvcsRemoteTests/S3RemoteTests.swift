@@ -24,6 +24,19 @@ import Testing
         #expect(!rejected.succeeded && rejected.stderr.contains("non-fast-forward"), "\(rejected.stderr)")
     }
 
+    /// The endpoint configured once (git config anvcs.adapters.s3.endpoint-url) serves every
+    /// anvcs::s3:// URL of the repository that does not name one.
+    @Test func endpointFromTheRepositorysSettings() throws {
+        let moto = try server()
+        let f = try RemoteFixture()
+        f.work.environment.merge(moto.environment()) { $1 }
+        let tip = try f.commits(2)
+        try f.work.git(["config", "anvcs.adapters.s3.endpoint-url", moto.endpoint])
+        try f.work.git(["push", "-q", "anvcs::s3://repo-c/configured", "main"])
+        let listed = try f.work.run(["git", "ls-remote", "anvcs::s3://repo-c/configured"])
+        #expect(listed.succeeded && listed.stdout.contains(tip), "\(listed.stderr)")
+    }
+
     @Test func wrongCredentialsAndUnversionedBucketsAreRefused() throws {
         let moto = try server()
         let f = try RemoteFixture()

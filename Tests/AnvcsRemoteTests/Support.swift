@@ -60,11 +60,11 @@ final class RemoteFixture: @unchecked Sendable {
 }
 
 /// One moto server (AnvcsTestSupport's MotoProcess, signatures checked) for the S3 tests,
-/// with the buckets they use: two versioned, one without versioning.
+/// with the buckets they use: three versioned, one without versioning.
 enum SharedMoto {
     static let server: Result<MotoProcess, TestFailure> = {
         do {
-            return .success(try MotoProcess(authenticated: true, buckets: ["repo-a+versioned", "repo-b+versioned", "repo-plain"]))
+            return .success(try MotoProcess(authenticated: true, buckets: ["repo-a+versioned", "repo-b+versioned", "repo-c+versioned", "repo-plain"]))
         } catch let failure as TestFailure {
             return .failure(failure)
         } catch {
