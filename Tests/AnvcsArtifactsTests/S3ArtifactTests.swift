@@ -65,27 +65,11 @@ import Testing
         }
 
         deinit { stop() }
-
-        /// A port nobody listens on right now.
-        static func freePort() throws -> Int {
-            let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-            defer { close(fd) }
-            var address = sockaddr_in()
-            address.sin_family = sa_family_t(AF_INET)
-            address.sin_addr.s_addr = inet_addr("127.0.0.1")
-            address.sin_port = 0
-            var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-            let bound = withUnsafeMutablePointer(to: &address) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
-            }
-            guard bound else { throw TestFailure("cannot reserve a port") }
-            return Int(UInt16(bigEndian: address.sin_port))
-        }
     }
 
     @Test func uploadsQueueWhileTheServerIsDownAndVersionsHydrateExactly() throws {
         let p = try ArtifactWorkflowTests.Project()
-        let port = try Moto.freePort()
+        let port = try freeLoopbackPort()
         for (k, v) in [("AWS_ACCESS_KEY_ID", "test"), ("AWS_SECRET_ACCESS_KEY", "test"), ("AWS_EC2_METADATA_DISABLED", "true")] {
             p.t.environment[k] = v
         }

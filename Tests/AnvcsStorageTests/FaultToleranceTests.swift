@@ -105,7 +105,7 @@ struct FaultToleranceTests {
     }
 
     @Test func connectionRefusedIsATransientNetworkError() throws {
-        let port = TestEnvironment.freePort()
+        let port = try TestEnvironment.freePort()
         let client = try S3Client(configuration: S3Configuration(endpointURL: "http://127.0.0.1:\(port)", addressingStyle: .path,
                                                                  retry: RetryPolicy(maximumAttempts: 2, baseDelay: 0.01)),
                                   credentials: StaticCredentialsProvider(AWSCredentials(accessKeyId: "a", secretAccessKey: "b")))

@@ -62,7 +62,7 @@ struct StorageDiagnosticsTests {
     }
 
     @Test func unreachableEndpointSkipsWhatDependsOnIt() throws {
-        let port = TestEnvironment.freePort()
+        let port = try TestEnvironment.freePort()
         let checks = StorageDiagnostics(settings: try settings(
             ["storage.mode": "s3", "adapters.s3.bucket": "b", "adapters.s3.endpoint_url": "http://127.0.0.1:\(port)"],
             environment: ["AWS_ACCESS_KEY_ID": "a", "AWS_SECRET_ACCESS_KEY": "b"])).run()

@@ -162,3 +162,21 @@ def _watch_parent():
 _threading.Thread(target=_watch_parent, daemon=True).start()
 
 """
+
+/// A loopback port nobody listens on right now (bound, read back, released), for a server a
+/// test must stop and start again on the same address.
+public func freeLoopbackPort() throws -> Int {
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    guard fd >= 0 else { throw TestFailure("socket() failed: errno \(errno)") }
+    defer { close(fd) }
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_addr.s_addr = inet_addr("127.0.0.1")
+    address.sin_port = 0
+    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+    let bound = withUnsafeMutablePointer(to: &address) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
+    }
+    guard bound else { throw TestFailure("cannot reserve a loopback port: errno \(errno)") }
+    return Int(UInt16(bigEndian: address.sin_port))
+}
