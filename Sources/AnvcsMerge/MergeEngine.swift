@@ -107,48 +107,32 @@ public enum MergeEngine {
                                  fallback: MergeOutput) -> MergeOutput {
         let merge = LineMerge(base: input.base, ours: input.ours, theirs: input.theirs, style: .diff3)
         let refinement = Refinement(language: language, layers: input.layers)
-        var out: [UInt8] = []
         var conflicts = 0
         var resolutions = [MergeResolution(layer: .line, detail: "line merge left \(fallback.conflictCount) conflict(s)")]
-        var i = 0
-        for m in merge.regions {
-            switch m.mode {
-            case .identical: continue
-            case .ours: out += merge.ours.text(i ..< m.i1 + m.chg1)
-            case .theirs:
-                out += merge.ours.text(i ..< m.i1)
-                out += merge.theirs.text(m.i2 ..< m.i2 + m.chg2)
-            case .conflict:
-                out += merge.ours.text(i ..< m.i1)
-                let ours = merge.ours.text(m.i1 ..< m.i1 + m.chg1), base = merge.base.text(m.i0 ..< m.i0 + m.chg0),
-                    theirs = merge.theirs.text(m.i2 ..< m.i2 + m.chg2)
-                if let (resolved, why) = refinement.resolve(ours: ours, base: base, theirs: theirs) {
-                    resolutions.append(why)
-                    out += resolved
-                } else {
-                    // Render this conflict as git would, narrowed in the requested style.
-                    let local = LineMerge(base: Array(base), ours: Array(ours), theirs: Array(theirs), style: input.style)
-                    if local.conflictCount > 0 {
-                        conflicts += local.conflictCount
-                        out += local.render(style: input.style, labels: input.labels)
-                    } else {
-                        conflicts += 1
-                        let crlf = LineMerge.endsInCRLF(merge.ours, m.i1 > 0 ? m.i1 - 1 : 0) > 0
-                        ConflictWriter(labels: input.labels, crlf: crlf, style: input.style)
-                            .write(ours: ours, base: base, theirs: theirs, into: &out)
-                    }
-                }
+        guard let out = merge.assemble(conflict: { ours, base, theirs, m in
+            if let (resolved, why) = refinement.resolve(ours: ours, base: base, theirs: theirs) {
+                resolutions.append(why)
+                return resolved
             }
-            i = m.i1 + m.chg1
-        }
-        out += merge.ours.text(i ..< merge.ours.count)
+            // Render this conflict as git would, narrowed in the requested style.
+            let local = LineMerge(base: Array(base), ours: Array(ours), theirs: Array(theirs), style: input.style)
+            if local.conflictCount > 0 {
+                conflicts += local.conflictCount
+                return local.render(style: input.style, labels: input.labels)
+            }
+            conflicts += 1
+            var written: [UInt8] = []
+            let crlf = LineMerge.endsInCRLF(merge.ours, m.i1 > 0 ? m.i1 - 1 : 0) > 0
+            ConflictWriter(labels: input.labels, crlf: crlf, style: input.style)
+                .write(ours: ours, base: base, theirs: theirs, into: &written)
+            return written
+        }) else { return fallback }  // not reached: every conflict region above gets text
         if resolutions.count == 1 { return fallback }
         if conflicts == 0 && validate, let language {
             guard let text = String(validating: out, as: UTF8.self), SyntaxCheck(language: language, parsers: input.parsers).accepts(text, lenientJSON: true)
             else { return fallback }
         }
-        if conflicts > 0 { return MergeOutput(text: out, conflictCount: conflicts, resolutions: resolutions) }
-        return MergeOutput(text: out, conflictCount: 0, resolutions: resolutions)
+        return MergeOutput(text: out, conflictCount: conflicts, resolutions: resolutions)
     }
 
     /// git's line merge alone, byte for byte what `git merge-file` produces.

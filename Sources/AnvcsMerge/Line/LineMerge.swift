@@ -208,3 +208,32 @@ struct LineMerge {
         return false
     }
 }
+
+extension LineMerge {
+    /// The merged text rebuilt region by region: clean regions as the line merge took them, each
+    /// conflict region replaced by what `conflict` makes of its three sides (ours, base, theirs).
+    /// Nil as soon as `conflict` gives up on one. The layers that revisit git's conflicts share it.
+    func assemble(
+        conflict: (_ ours: ArraySlice<UInt8>, _ base: ArraySlice<UInt8>, _ theirs: ArraySlice<UInt8>, _ region: Region) -> [UInt8]?
+    ) -> [UInt8]? {
+        var out: [UInt8] = []
+        var i = 0
+        for m in regions {
+            switch m.mode {
+            case .identical: continue
+            case .ours: out += ours.text(i ..< m.i1 + m.chg1)
+            case .theirs:
+                out += ours.text(i ..< m.i1)
+                out += theirs.text(m.i2 ..< m.i2 + m.chg2)
+            case .conflict:
+                out += ours.text(i ..< m.i1)
+                guard let merged = conflict(ours.text(m.i1 ..< m.i1 + m.chg1), base.text(m.i0 ..< m.i0 + m.chg0),
+                                            theirs.text(m.i2 ..< m.i2 + m.chg2), m) else { return nil }
+                out += merged
+            }
+            i = m.i1 + m.chg1
+        }
+        out += ours.text(i ..< ours.count)
+        return out
+    }
+}

@@ -213,27 +213,12 @@ struct StructuredMerge {
         if merge.conflictCount == 0 {
             return String(decoding: merge.render(style: .diff3, labels: ConflictLabels()), as: UTF8.self)
         }
-        var out: [UInt8] = []
-        var i = 0
-        for m in merge.regions {
-            switch m.mode {
-            case .identical: continue
-            case .ours: out += merge.ours.text(i ..< m.i1 + m.chg1)
-            case .theirs:
-                out += merge.ours.text(i ..< m.i1)
-                out += merge.theirs.text(m.i2 ..< m.i2 + m.chg2)
-            case .conflict:
-                out += merge.ours.text(i ..< m.i1)
-                guard let (resolved, why) = refinement.resolve(
-                    ours: merge.ours.text(m.i1 ..< m.i1 + m.chg1), base: merge.base.text(m.i0 ..< m.i0 + m.chg0),
-                    theirs: merge.theirs.text(m.i2 ..< m.i2 + m.chg2)) else { return nil }
-                log.resolutions.append(why)
-                out += resolved
-            }
-            i = m.i1 + m.chg1
+        let out = merge.assemble { ours, base, theirs, _ in
+            guard let (resolved, why) = refinement.resolve(ours: ours, base: base, theirs: theirs) else { return nil }
+            log.resolutions.append(why)
+            return resolved
         }
-        out += merge.ours.text(i ..< merge.ours.count)
-        return String(decoding: out, as: UTF8.self)
+        return out.map { String(decoding: $0, as: UTF8.self) }
     }
 
     private func text<C: Collection>(_ lines: C) -> String where C.Element == ScannedLine {
