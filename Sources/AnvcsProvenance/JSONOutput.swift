@@ -13,10 +13,6 @@ public struct JSONOutput {
         text.withUTF8 { bytes.append(contentsOf: $0) }
     }
 
-    public mutating func raw(_ text: StaticString) {
-        text.withUTF8Buffer { bytes.append(contentsOf: $0) }
-    }
-
     public mutating func string(_ s: String) {
         bytes.append(0x22)
         var s = s
@@ -44,6 +40,4 @@ public struct JSONOutput {
     public mutating func optionalString(_ s: String?) {
         if let s { string(s) } else { raw("null") }
     }
-
-    public mutating func value(_ v: JSONValue) { raw(v.serialized()) }
 }
