@@ -34,11 +34,14 @@ let package = Package(
         // Loads libcurl on first use and forwards to it; curl_easy_setopt/getinfo are variadic,
         // so typed, non-variadic wrappers live here too.
         .target(name: "CCurlShim", dependencies: ["CLibcurl"]),
+        // Declines libgit2's eager parse of the system CA bundle at init (a third of a query's
+        // instructions); ANVCS never uses libgit2's TLS transports. See its source for why.
+        .target(name: "CLibgit2Startup"),
         // malloc statistics for `debug crdt-replay` (glibc's mallinfo2 is not in the Glibc module).
         .target(name: "CHeapStats"),
 
         // Wrapper modules: the only Swift code that sees the C APIs.
-        .target(name: "AnvcsGit", dependencies: ["CLibgit2"], exclude: ["README.md"], swiftSettings: strict),
+        .target(name: "AnvcsGit", dependencies: ["CLibgit2", "CLibgit2Startup"], exclude: ["README.md"], swiftSettings: strict),
         .target(name: "AnvcsSQLite", dependencies: ["CSQLite3"], exclude: ["README.md"], swiftSettings: strict),
         .target(name: "AnvcsHTTP", dependencies: ["CLibcurl", "CCurlShim"], exclude: ["README.md"], swiftSettings: strict),
 

@@ -1,4 +1,5 @@
 import CLibgit2
+import CLibgit2Startup
 
 /// A failed libgit2 call: which call, its return code and libgit2's own message.
 public struct GitError: Error, CustomStringConvertible, Sendable {
@@ -55,9 +56,16 @@ extension String {
 }
 
 /// libgit2 must be initialised once per process; a global initialiser runs exactly once.
+/// Its request to parse the system CA bundle is declined by CLibgit2Startup (why: see there).
 let libgit2Initialized: Bool = {
-    git_libgit2_init()
-    return true
+    git_libgit2_init() > 0
 }()
+
+/// How libgit2 started in this process: whether it initialised, and how many CA-bundle parses it
+/// asked for (each declined: ANVCS never uses libgit2's TLS transports).
+public enum Libgit2Startup {
+    public static var initialized: Bool { libgit2Initialized }
+    public static var declinedCABundleParses: Int { Int(anvcs_libgit2_ca_bundle_requests()) }
+}
 
 @inline(__always) func ensureLibgit2() { precondition(libgit2Initialized) }

@@ -37,6 +37,33 @@ public struct JSONOutput {
         bytes.append(0x22)
     }
 
+    /// An RFC 3339 UTC timestamp as a JSON string, digits written straight into the buffer
+    /// (the same text as `Timestamp.rfc3339`, without building strings per row).
+    public mutating func timestamp(_ seconds: Int64) {
+        let (y, m, d, secs) = Timestamp.civil(seconds)
+        bytes.append(0x22)
+        if (1000...9999).contains(y) {
+            digits(y, 4)
+        } else {
+            raw(String(y))
+        }
+        bytes.append(UInt8(ascii: "-")); digits(m, 2); bytes.append(UInt8(ascii: "-")); digits(d, 2)
+        bytes.append(UInt8(ascii: "T")); digits(secs / 3600, 2); bytes.append(UInt8(ascii: ":"))
+        digits(secs % 3600 / 60, 2); bytes.append(UInt8(ascii: ":")); digits(secs % 60, 2)
+        bytes.append(UInt8(ascii: "Z")); bytes.append(0x22)
+    }
+
+    private mutating func digits(_ value: Int64, _ width: Int) {
+        var divisor: Int64 = 1
+        for _ in 1..<width { divisor *= 10 }
+        var v = value
+        while divisor > 0 {
+            bytes.append(UInt8(ascii: "0") + UInt8(v / divisor))
+            v %= divisor
+            divisor /= 10
+        }
+    }
+
     public mutating func optionalString(_ s: String?) {
         if let s { string(s) } else { raw("null") }
     }

@@ -45,12 +45,16 @@ public struct LogFilter: Sendable, Equatable {
     }
 
     /// Whether a commit passes the non-path filters.
-    public func matches(agent: String?, model: String?, testsPassed: Bool?, author: String, time: Int64) -> Bool {
+    /// `author` is built only when an author filter asks for it (it is a concatenation per row).
+    public func matches(agent: String?, model: String?, testsPassed: Bool?, author: @autoclosure () -> String, time: Int64) -> Bool {
         if let since, time < since { return false }
         if let until, time > until { return false }
         if let v = values[.agent], !v.contains(where: { Glob.matches($0, agent ?? "") }) { return false }
         if let v = values[.model], !v.contains(where: { Glob.matches($0, model ?? "") }) { return false }
-        if let v = values[.author], !v.contains(where: { author.lowercased().contains($0.lowercased()) || Glob.matches($0, author) }) { return false }
+        if let v = values[.author] {
+            let author = author()
+            if !v.contains(where: { author.lowercased().contains($0.lowercased()) || Glob.matches($0, author) }) { return false }
+        }
         if let v = values[.tests] {
             let state = testsPassed.map { $0 ? "pass" : "fail" } ?? "none"
             if !v.contains(where: { $0.lowercased().hasPrefix(state) || (state == "none" && $0.lowercased() == "none") }) { return false }
@@ -77,13 +81,15 @@ public struct FilterError: Error, Sendable, CustomStringConvertible {
 /// Shell-style wildcards: `*` (within a path segment in path mode), `**` (across), `?`.
 public enum Glob {
     public static func matches(_ pattern: String, _ text: String, pathMode: Bool = false) -> Bool {
-        let p = Array(pattern.unicodeScalars), t = Array(text.unicodeScalars)
-        // A directory pattern without wildcards matches everything below it (`src` ~ `src/a.c`).
-        if pathMode, !pattern.contains("*"), !pattern.contains("?") {
+        let literal = !pattern.utf8.contains(where: { $0 == UInt8(ascii: "*") || $0 == UInt8(ascii: "?") })
+        if literal {
+            // Most filters name an agent or a model exactly: no scalar arrays for those.
+            guard pathMode else { return pattern == text }
+            // A directory pattern without wildcards matches everything below it (`src` ~ `src/a.c`).
             let dir = pattern.hasSuffix("/") ? pattern : pattern + "/"
             return text == pattern || text.hasPrefix(dir)
         }
-        return match(p, 0, t, 0, pathMode)
+        return match(Array(pattern.unicodeScalars), 0, Array(text.unicodeScalars), 0, pathMode)
     }
 
     private static func match(_ p: [Unicode.Scalar], _ pi: Int, _ t: [Unicode.Scalar], _ ti: Int, _ pathMode: Bool) -> Bool {

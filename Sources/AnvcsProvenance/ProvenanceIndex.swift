@@ -235,7 +235,7 @@ public final class ProvenanceIndex {
         var rows: [Int32: IndexedCommit] = [:]
         let read: (Statement) -> (Int32, IndexedCommit) = { s in
             (Int32(s.int(0)), IndexedCommit(
-                id: s.text(1) ?? "", parents: (s.text(2) ?? "").split(separator: " ").map(String.init), author: s.text(3) ?? "",
+                id: s.text(1) ?? "", parents: s.fields(2, separator: UInt8(ascii: " ")), author: s.text(3) ?? "",
                 email: s.text(4) ?? "", time: s.int(5), summary: s.text(6) ?? "", agent: s.text(7), model: s.text(8),
                 testsPassed: s.isNull(9) ? nil : s.int(9) != 0, note: s.int(10) == 1 ? s.text(11) : nil))
         }

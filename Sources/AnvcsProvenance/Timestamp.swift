@@ -2,6 +2,13 @@
 /// so that notes from every machine sort the same way as strings.
 public enum Timestamp {
     public static func rfc3339(_ seconds: Int64) -> String {
+        let (y, m, d, secs) = civil(seconds)
+        func two(_ v: Int64) -> String { v < 10 ? "0\(v)" : "\(v)" }
+        return "\(y)-\(two(m))-\(two(d))T\(two(secs / 3600)):\(two(secs % 3600 / 60)):\(two(secs % 60))Z"
+    }
+
+    /// Year, month, day and seconds into the day (UTC) of seconds since the epoch.
+    static func civil(_ seconds: Int64) -> (year: Int64, month: Int64, day: Int64, secondOfDay: Int64) {
         let days = seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400
         let secs = seconds - days * 86_400
         // Civil-from-days (Howard Hinnant's algorithm).
@@ -13,8 +20,6 @@ public enum Timestamp {
         let mp = (5 * doy + 2) / 153
         let d = doy - (153 * mp + 2) / 5 + 1
         let m = mp < 10 ? mp + 3 : mp - 9
-        let y = yoe + era * 400 + (m <= 2 ? 1 : 0)
-        func two(_ v: Int64) -> String { v < 10 ? "0\(v)" : "\(v)" }
-        return "\(y)-\(two(m))-\(two(d))T\(two(secs / 3600)):\(two(secs % 3600 / 60)):\(two(secs % 60))Z"
+        return (yoe + era * 400 + (m <= 2 ? 1 : 0), m, d, secs)
     }
 }

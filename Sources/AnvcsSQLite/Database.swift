@@ -159,6 +159,21 @@ public final class Statement {
 
     public func text(_ column: Int32) -> String? {
         guard let p = sqlite3_column_text(handle, column) else { return nil }
-        return String(cString: p)
+        // SQLite knows the length: no strlen, one pass of UTF-8 validation.
+        return String(decoding: UnsafeBufferPointer(start: p, count: Int(sqlite3_column_bytes(handle, column))), as: UTF8.self)
+    }
+
+    /// The column's text split at `separator` bytes (empty fields dropped), each field made a
+    /// String straight from SQLite's buffer: for lists kept in one column, like parent ids.
+    public func fields(_ column: Int32, separator: UInt8) -> [String] {
+        guard let p = sqlite3_column_text(handle, column) else { return [] }
+        let bytes = UnsafeBufferPointer(start: p, count: Int(sqlite3_column_bytes(handle, column)))
+        var out: [String] = []
+        var start = 0
+        for i in 0...bytes.count where i == bytes.count || bytes[i] == separator {
+            if i > start { out.append(String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<i]), as: UTF8.self)) }
+            start = i + 1
+        }
+        return out
     }
 }

@@ -169,4 +169,13 @@ import Testing
         #expect(Timestamp.rfc3339(1_767_225_600) == "2026-01-01T00:00:00Z")
         #expect(Timestamp.rfc3339(951_782_400) == "2000-02-29T00:00:00Z")
     }
+
+    /// `log --json` writes dates digit by digit; they must read exactly as `Timestamp.rfc3339`.
+    @Test func jsonTimestampsMatchRFC3339() {
+        for seconds: Int64 in [0, 59, 3_599, 86_399, 951_782_400, 1_767_225_599, 1_767_225_600, 4_102_444_799, -1, -86_401, 253_402_300_800] {
+            var out = JSONOutput()
+            out.timestamp(seconds)
+            #expect(String(decoding: out.bytes, as: UTF8.self) == "\"" + Timestamp.rfc3339(seconds) + "\"", "\(seconds)")
+        }
+    }
 }

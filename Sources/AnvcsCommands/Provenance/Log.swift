@@ -128,7 +128,7 @@ enum LogLoader {
             out.raw("],\"author\":")
             out.string(c.author)
             out.raw(",\"date\":")
-            out.string(Timestamp.rfc3339(c.time))
+            out.timestamp(c.time)
             out.raw(",\"summary\":")
             out.string(c.summary)
             out.raw(",\"agent_id\":")
