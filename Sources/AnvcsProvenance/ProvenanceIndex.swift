@@ -23,7 +23,7 @@ public struct IndexedCommit: Sendable {
 /// ref incrementally (only commits not reachable from the tips it saw last time, only notes whose
 /// blob changed), and a missing, corrupt or outdated file is simply rebuilt.
 public final class ProvenanceIndex {
-    static let schemaVersion = "4"
+    static let schemaVersion = "5"
     public let path: String
     let repository: Repository
     let notesRef: String
@@ -82,6 +82,14 @@ public final class ProvenanceIndex {
                 tests INTEGER, valid INTEGER NOT NULL, json TEXT NOT NULL);
             CREATE INDEX IF NOT EXISTS notes_agent ON notes(agent);
             CREATE INDEX IF NOT EXISTS notes_model ON notes(model);
+            -- Commits with an agent, denormalized and clustered by (agent, seq): an agent filter,
+            -- the most asked question, reads one contiguous range instead of a row of notes and a
+            -- row of commits per match scattered over the file (measured: ~3 ms of page faults).
+            CREATE TABLE IF NOT EXISTS by_agent(agent TEXT NOT NULL, seq INTEGER NOT NULL, id TEXT NOT NULL,
+                parents TEXT NOT NULL, author TEXT NOT NULL, email TEXT NOT NULL, time INTEGER NOT NULL,
+                summary TEXT NOT NULL, model TEXT, tests INTEGER, valid INTEGER NOT NULL, json TEXT NOT NULL,
+                PRIMARY KEY(agent, seq)) WITHOUT ROWID;
+            CREATE INDEX IF NOT EXISTS by_agent_id ON by_agent(id);
             CREATE TABLE IF NOT EXISTS paths(id TEXT NOT NULL, path TEXT NOT NULL);
             CREATE INDEX IF NOT EXISTS paths_id ON paths(id);
             CREATE TABLE IF NOT EXISTS paths_done(id TEXT PRIMARY KEY);
@@ -94,7 +102,7 @@ public final class ProvenanceIndex {
     /// Deletes everything and indexes again from scratch (`git anvcs reindex`).
     public func rebuild() throws -> SyncReport {
         db = try ProvenanceIndex.open(path)
-        try db.execute("DELETE FROM commits; DELETE FROM graph; DELETE FROM notes; DELETE FROM paths; DELETE FROM paths_done; DELETE FROM tips; DELETE FROM graph_blob; DELETE FROM state WHERE key != 'schema';")
+        try db.execute("DELETE FROM commits; DELETE FROM graph; DELETE FROM notes; DELETE FROM paths; DELETE FROM paths_done; DELETE FROM tips; DELETE FROM graph_blob; DELETE FROM by_agent; DELETE FROM state WHERE key != 'schema';")
         return try sync()
     }
 
@@ -131,6 +139,7 @@ public final class ProvenanceIndex {
         if changedTips.isEmpty && !notesChanged && tips.count == known.count { return report }
 
         try db.transaction {
+            var touched: [String] = []
             if !changedTips.isEmpty || tips.count != known.count {
                 let exclude = known.values.compactMap { ObjectID(hex: $0) }
                 let insert = try db.prepare("INSERT OR IGNORE INTO commits(id, parents, author, email, time, summary) VALUES (?,?,?,?,?,?)")
@@ -139,6 +148,7 @@ public final class ProvenanceIndex {
                     try insert.run([.text(id.hex), .text(c.parents.map(\.hex).joined(separator: " ")), .text(c.author.name),
                                     .text(c.author.email), .integer(c.author.time), .text(c.summary)])
                     report.commitsAdded += 1
+                    touched.append(id.hex)
                     return true
                 }
                 try resolveParentSequences()
@@ -147,11 +157,31 @@ public final class ProvenanceIndex {
                 for t in tips { try tip.run([.text(t.name), .text(t.commit.hex)]) }
             }
             if notesChanged {
-                report.notesChanged = try syncNotes(from: knownNotesTip.flatMap { ObjectID(hex: $0) }, to: ObjectID(hex: notesTip))
+                let changed = try syncNotes(from: knownNotesTip.flatMap { ObjectID(hex: $0) }, to: ObjectID(hex: notesTip))
+                report.notesChanged = changed.count
+                touched += changed
                 try db.prepare("INSERT OR REPLACE INTO state(key, value) VALUES ('notes_tip', ?)").run([.text(notesTip)])
             }
+            try refreshAgentRows(touched)
         }
         return report
+    }
+
+    /// Brings `by_agent` up to date for the commits whose row or note changed: row by row for
+    /// a few, all at once when most of the index changed (a rebuild, a first fetch of notes).
+    func refreshAgentRows(_ ids: [String]) throws {
+        guard !ids.isEmpty else { return }
+        let columns = "SELECT n.agent, c.seq, c.id, c.parents, c.author, c.email, c.time, c.summary, n.model, n.tests, n.valid, n.json FROM notes n JOIN commits c ON c.id = n.id WHERE n.agent IS NOT NULL"
+        if ids.count > 1000 {
+            try db.execute("DELETE FROM by_agent; INSERT INTO by_agent " + columns + ";")
+            return
+        }
+        let delete = try db.prepare("DELETE FROM by_agent WHERE id = ?")
+        let insert = try db.prepare("INSERT OR REPLACE INTO by_agent " + columns + " AND n.id = ?")
+        for id in Set(ids) {
+            try delete.run([.text(id)])
+            try insert.run([.text(id)])
+        }
     }
 
     /// Parents as sequence numbers (a blob of Int64s), so queries walk the graph on integers.
@@ -175,11 +205,12 @@ public final class ProvenanceIndex {
     /// Brings the notes table to the notes ref's tip `new` (nil: the ref is gone). From the tip
     /// seen last time only the notes that changed are read (a diff of the two notes trees); with
     /// no usable previous tip every note is compared with what the index holds.
-    func syncNotes(from old: ObjectID?, to new: ObjectID?) throws -> Int {
+    /// Returns the annotated commits whose note changed.
+    func syncNotes(from old: ObjectID?, to new: ObjectID?) throws -> [String] {
         guard let new else {
-            let count = try db.prepare("SELECT count(*) FROM notes").rows { Int($0.int(0)) }.first ?? 0
+            let ids = try db.prepare("SELECT id FROM notes").rows { $0.text(0) ?? "" }
             try db.execute("DELETE FROM notes")
-            return count
+            return ids
         }
         let changes: [NoteChange]
         if let old, let diff = try? repository.noteChanges(from: old, to: new) {
@@ -195,12 +226,12 @@ public final class ProvenanceIndex {
         let storedBlob = try db.prepare("SELECT blob FROM notes WHERE id = ?")
         let upsert = try db.prepare("INSERT OR REPLACE INTO notes(id, blob, agent, model, tests, valid, json) VALUES (?,?,?,?,?,?,?)")
         let delete = try db.prepare("DELETE FROM notes WHERE id = ?")
-        var changed = 0
+        var changed: [String] = []
         for change in changes {
             let id = change.annotated.hex
             guard let blob = change.blob else {
                 try delete.run([.text(id)])
-                changed += 1
+                changed.append(id)
                 continue
             }
             if try storedBlob.rows([.text(id)], { $0.text(0) }).first == blob.hex { continue }
@@ -210,7 +241,7 @@ public final class ProvenanceIndex {
                             note?.model.map(SQLiteValue.text) ?? .null,
                             note?.testsPassed.map { .integer($0 ? 1 : 0) } ?? .null, .integer(note == nil ? 0 : 1),
                             .text(note.map { JSONValue.object($0.json).serialized() } ?? text)])
-            changed += 1
+            changed.append(id)
         }
         return changed
     }
@@ -231,28 +262,39 @@ public final class ProvenanceIndex {
             conditions.append("(" + filter.values(kind).map { _ in "n.\(column) GLOB ?" }.joined(separator: " OR ") + ")")
             arguments += filter.values(kind).map { .text($0) }
         }
-        let select = "SELECT c.seq, c.id, c.parents, c.author, c.email, c.time, c.summary, n.agent, n.model, n.tests, n.valid, n.json FROM commits c LEFT JOIN notes n ON n.id = c.id"
-        var rows: [Int32: IndexedCommit] = [:]
         let read: (Statement) -> (Int32, IndexedCommit) = { s in
             (Int32(s.int(0)), IndexedCommit(
                 id: s.text(1) ?? "", parents: s.fields(2, separator: UInt8(ascii: " ")), author: s.text(3) ?? "",
                 email: s.text(4) ?? "", time: s.int(5), summary: s.text(6) ?? "", agent: s.text(7), model: s.text(8),
                 testsPassed: s.isNull(9) ? nil : s.int(9) != 0, note: s.int(10) == 1 ? s.text(11) : nil))
         }
-        // Selective filters fetch their few rows at once; otherwise rows are read in order, as
-        // needed, so `log -n 10` reads ten.
-        let one = try db.prepare(select + " WHERE c.seq = ?")
-        if !conditions.isEmpty {
-            // From notes (by the agent/model index) to commits, never a scan of every commit.
-            let selective = "SELECT c.seq, c.id, c.parents, c.author, c.email, c.time, c.summary, n.agent, n.model, n.tests, n.valid, n.json FROM notes n JOIN commits c ON c.id = n.id"
-            for (seq, c) in try db.prepare(selective + " WHERE " + conditions.joined(separator: " AND ")).rows(arguments, read) { rows[seq] = c }
+        func keep(_ c: IndexedCommit) throws -> Bool {
+            guard filter.matches(agent: c.agent, model: c.model, testsPassed: c.testsPassed, author: c.author + " <" + c.email + ">", time: c.time) else { return false }
+            return try filter.values(.path).isEmpty || filter.matches(paths: changedPaths(c.id))
         }
         var out: [IndexedCommit] = []
-        for seq in order {
-            let row = conditions.isEmpty ? try one.rows([.integer(Int64(seq))], read).first?.1 : rows[seq]
-            guard let c = row else { continue }
-            guard filter.matches(agent: c.agent, model: c.model, testsPassed: c.testsPassed, author: c.author + " <" + c.email + ">", time: c.time) else { continue }
-            if !filter.values(.path).isEmpty, !filter.matches(paths: try changedPaths(c.id)) { continue }
+        if conditions.isEmpty {
+            // Rows read in order, as needed, so `log -n 10` reads ten.
+            let one = try db.prepare("SELECT c.seq, c.id, c.parents, c.author, c.email, c.time, c.summary, n.agent, n.model, n.tests, n.valid, n.json FROM commits c LEFT JOIN notes n ON n.id = c.id WHERE c.seq = ?")
+            for seq in order {
+                guard let c = try one.rows([.integer(Int64(seq))], read).first?.1, try keep(c) else { continue }
+                out.append(c)
+                if let limit, out.count >= limit { break }
+            }
+            return out
+        }
+        // Selective filters fetch their few rows at once: an agent filter from the table clustered
+        // by agent, a model filter alone by the notes' model index. The rows are then put in the
+        // walk's order by rank (what is not reachable has none), without a map of rows.
+        let selective = filter.values(.agent).isEmpty
+            ? "SELECT c.seq, c.id, c.parents, c.author, c.email, c.time, c.summary, n.agent, n.model, n.tests, n.valid, n.json FROM notes n JOIN commits c ON c.id = n.id"
+            : "SELECT n.seq, n.id, n.parents, n.author, n.email, n.time, n.summary, n.agent, n.model, n.tests, n.valid, n.json FROM by_agent n"
+        var rank = [Int32](repeating: -1, count: graph.slots)
+        for (i, seq) in order.enumerated() { rank[Int(seq)] = Int32(i) }
+        var found = try db.prepare(selective + " WHERE " + conditions.joined(separator: " AND ")).rows(arguments, read)
+        found.removeAll { Int($0.0) >= rank.count || rank[Int($0.0)] < 0 }
+        found.sort { rank[Int($0.0)] < rank[Int($1.0)] }
+        for (_, c) in found where try keep(c) {
             out.append(c)
             if let limit, out.count >= limit { break }
         }
