@@ -167,17 +167,23 @@ public final class ProvenanceIndex {
         return report
     }
 
+    /// The columns a query reads, in the order `query`'s row reader expects them: from the notes
+    /// and commits tables joined as `n` and `c`, and the same names in `by_agent`, which copies them.
+    static let joinedRowColumns = "c.seq, c.id, c.parents, c.author, c.email, c.time, c.summary, n.agent, n.model, n.tests, n.valid, n.json"
+    static let agentRowColumns = "seq, id, parents, author, email, time, summary, agent, model, tests, valid, json"
+
     /// Brings `by_agent` up to date for the commits whose row or note changed: row by row for
     /// a few, all at once when most of the index changed (a rebuild, a first fetch of notes).
     func refreshAgentRows(_ ids: [String]) throws {
         guard !ids.isEmpty else { return }
-        let columns = "SELECT n.agent, c.seq, c.id, c.parents, c.author, c.email, c.time, c.summary, n.model, n.tests, n.valid, n.json FROM notes n JOIN commits c ON c.id = n.id WHERE n.agent IS NOT NULL"
+        let copy = "INSERT INTO by_agent(\(Self.agentRowColumns)) SELECT \(Self.joinedRowColumns) FROM notes n JOIN commits c ON c.id = n.id WHERE n.agent IS NOT NULL"
         if ids.count > 1000 {
-            try db.execute("DELETE FROM by_agent; INSERT INTO by_agent " + columns + ";")
+            try db.execute("DELETE FROM by_agent; " + copy + ";")
             return
         }
+        // The row is deleted by commit, not by key: the note's new agent may differ from the old.
         let delete = try db.prepare("DELETE FROM by_agent WHERE id = ?")
-        let insert = try db.prepare("INSERT OR REPLACE INTO by_agent " + columns + " AND n.id = ?")
+        let insert = try db.prepare(copy + " AND n.id = ?")
         for id in Set(ids) {
             try delete.run([.text(id)])
             try insert.run([.text(id)])
@@ -262,6 +268,7 @@ public final class ProvenanceIndex {
             conditions.append("(" + filter.values(kind).map { _ in "n.\(column) GLOB ?" }.joined(separator: " OR ") + ")")
             arguments += filter.values(kind).map { .text($0) }
         }
+        // Columns as `joinedRowColumns` and `agentRowColumns` list them.
         let read: (Statement) -> (Int32, IndexedCommit) = { s in
             (Int32(s.int(0)), IndexedCommit(
                 id: s.text(1) ?? "", parents: s.fields(2, separator: UInt8(ascii: " ")), author: s.text(3) ?? "",
@@ -275,7 +282,7 @@ public final class ProvenanceIndex {
         var out: [IndexedCommit] = []
         if conditions.isEmpty {
             // Rows read in order, as needed, so `log -n 10` reads ten.
-            let one = try db.prepare("SELECT c.seq, c.id, c.parents, c.author, c.email, c.time, c.summary, n.agent, n.model, n.tests, n.valid, n.json FROM commits c LEFT JOIN notes n ON n.id = c.id WHERE c.seq = ?")
+            let one = try db.prepare("SELECT \(Self.joinedRowColumns) FROM commits c LEFT JOIN notes n ON n.id = c.id WHERE c.seq = ?")
             for seq in order {
                 guard let c = try one.rows([.integer(Int64(seq))], read).first?.1, try keep(c) else { continue }
                 out.append(c)
@@ -287,8 +294,8 @@ public final class ProvenanceIndex {
         // by agent, a model filter alone by the notes' model index. The rows are then put in the
         // walk's order by rank (what is not reachable has none), without a map of rows.
         let selective = filter.values(.agent).isEmpty
-            ? "SELECT c.seq, c.id, c.parents, c.author, c.email, c.time, c.summary, n.agent, n.model, n.tests, n.valid, n.json FROM notes n JOIN commits c ON c.id = n.id"
-            : "SELECT n.seq, n.id, n.parents, n.author, n.email, n.time, n.summary, n.agent, n.model, n.tests, n.valid, n.json FROM by_agent n"
+            ? "SELECT \(Self.joinedRowColumns) FROM notes n JOIN commits c ON c.id = n.id"
+            : "SELECT \(Self.agentRowColumns) FROM by_agent n"
         var rank = [Int32](repeating: -1, count: graph.slots)
         for (i, seq) in order.enumerated() { rank[Int(seq)] = Int32(i) }
         var found = try db.prepare(selective + " WHERE " + conditions.joined(separator: " AND ")).rows(arguments, read)
