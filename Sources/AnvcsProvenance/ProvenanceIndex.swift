@@ -167,10 +167,15 @@ public final class ProvenanceIndex {
         return report
     }
 
-    /// The columns a query reads, in the order `query`'s row reader expects them: from the notes
-    /// and commits tables joined as `n` and `c`, and the same names in `by_agent`, which copies them.
-    static let joinedRowColumns = "c.seq, c.id, c.parents, c.author, c.email, c.time, c.summary, n.agent, n.model, n.tests, n.valid, n.json"
-    static let agentRowColumns = "seq, id, parents, author, email, time, summary, agent, model, tests, valid, json"
+    /// The columns a query reads, in the order `query`'s row reader expects them, each with the
+    /// table it comes from when notes and commits are joined as `n` and `c`. `by_agent` copies
+    /// them under the same names, so both column lists are derived from this one.
+    static let rowColumns: [(table: String, name: String)] = [
+        ("c", "seq"), ("c", "id"), ("c", "parents"), ("c", "author"), ("c", "email"), ("c", "time"), ("c", "summary"),
+        ("n", "agent"), ("n", "model"), ("n", "tests"), ("n", "valid"), ("n", "json"),
+    ]
+    static let joinedRowColumns = rowColumns.map { "\($0.table).\($0.name)" }.joined(separator: ", ")
+    static let agentRowColumns = rowColumns.map(\.name).joined(separator: ", ")
 
     /// Brings `by_agent` up to date for the commits whose row or note changed: row by row for
     /// a few, all at once when most of the index changed (a rebuild, a first fetch of notes).
