@@ -119,10 +119,15 @@ public final class PackIndexer {
 
     /// Writes into `directory` (a repository's `packDirectory`, or a staging directory whose
     /// files are moved there once every pack of a fetch checked out). `label` names the pack in errors.
-    public init(directory: String, label: String) throws(GitError) {
+    /// With `requireConnected`, `commit()` also fails unless every object named by an object of
+    /// the pack (parents, trees, entries, tag targets) is in the pack itself: the pack alone is a
+    /// complete history, which is what lets git skip its connectivity walk after a clone.
+    public init(directory: String, label: String, requireConnected: Bool = false) throws(GitError) {
         ensureLibgit2()
         var options = git_indexer_options()
         try check("git_indexer_options_init", git_indexer_options_init(&options, UInt32(GIT_INDEXER_OPTIONS_VERSION)))
+        // No object database is given, so libgit2 looks for every reference inside the pack.
+        options.verify = requireConnected ? 1 : 0
         var handle: OpaquePointer?
         try check("git_indexer_new(\(label))", git_indexer_new(&handle, directory, 0o444, nil, &options))
         pointer = handle!

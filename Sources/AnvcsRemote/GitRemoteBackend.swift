@@ -38,7 +38,8 @@ public final class GitRemoteBackend: RemoteBackend {
         return listed
     }
 
-    public func fetch(_ wants: [(id: ObjectID, name: String)], options: HelperOptions) throws {
+    /// git's own fetch already checked what it received, so nothing is claimed here.
+    public func fetch(_ wants: [(id: ObjectID, name: String)], options: HelperOptions) throws -> FetchReport {
         let repository = try context.repository()
         var specs = wants.map(\.id.hex)
         // Remote notes ride along in the same fetch when they changed since we last saw them.
@@ -56,6 +57,7 @@ public final class GitRemoteBackend: RemoteBackend {
         try repository.refreshObjects()
         if remoteNotes != nil { try mergeNotes(repository) }
         try ArtifactHooks(context: context).afterFetch(wants.map(\.id), repository: repository)
+        return FetchReport()
     }
 
     public func push(_ commands: [PushCommand], options: HelperOptions) throws -> [PushOutcome] {

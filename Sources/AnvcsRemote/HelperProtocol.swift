@@ -8,6 +8,9 @@ public struct HelperOptions: Sendable {
     public var atomic = false
     public var force = false
     public var cloning = false
+    /// git asks (on clone) whether the fetched pack is self-contained and connected, so it
+    /// can skip its own `rev-list --objects` walk over everything received.
+    public var checkConnectivity = false
     public init() {}
 }
 
@@ -52,11 +55,26 @@ public enum PushOutcome: Sendable, Equatable {
     }
 }
 
+/// What a fetch tells git besides the objects: `lock <file>` for each `.keep` file that
+/// guards a new pack until git's refs point into it (git removes them), and
+/// `connectivity-ok` when the one new pack was verified self-contained and connected.
+public struct FetchReport: Sendable, Equatable {
+    public var lockFiles: [String] = []
+    public var connectivityOK = false
+    public init(lockFiles: [String] = [], connectivityOK: Bool = false) {
+        self.lockFiles = lockFiles
+        self.connectivityOK = connectivityOK
+    }
+    var lines: String {
+        lockFiles.map { "lock \($0)\n" }.joined() + (connectivityOK ? "connectivity-ok\n" : "")
+    }
+}
+
 /// Where refs and objects of one remote live; the protocol loop below drives it.
 public protocol RemoteBackend: AnyObject {
     func list(forPush: Bool, options: HelperOptions) throws -> ListedRefs
     /// Brings the objects of `wants` (and what they reach) into the local repository.
-    func fetch(_ wants: [(id: ObjectID, name: String)], options: HelperOptions) throws
+    func fetch(_ wants: [(id: ObjectID, name: String)], options: HelperOptions) throws -> FetchReport
     /// Answers every command, in order; the same count and refs as `commands`.
     func push(_ commands: [PushCommand], options: HelperOptions) throws -> [PushOutcome]
 }
@@ -69,7 +87,7 @@ public struct HelperSession {
 
     public init(backend: any RemoteBackend) { self.backend = backend }
 
-    public static let capabilities = ["fetch", "push", "option"]
+    public static let capabilities = ["fetch", "push", "option", "check-connectivity"]
 
     /// Runs until git closes our input (or sends an empty line outside a batch).
     /// `write` receives whole responses; the caller flushes after each.
@@ -101,8 +119,8 @@ public struct HelperSession {
                     wants.append((id, String(parts[1])))
                     current = readLine()
                 }
-                try backend.fetch(wants, options: options)
-                write("\n")
+                let report = try backend.fetch(wants, options: options)
+                write(report.lines + "\n")
             case "push":
                 var commands: [PushCommand] = []
                 var current: String? = line
@@ -146,6 +164,7 @@ public struct HelperSession {
         case "atomic": options.atomic = flag
         case "force": options.force = flag
         case "cloning": options.cloning = flag
+        case "check-connectivity": options.checkConnectivity = flag
         default: return "unsupported"
         }
         return "ok"

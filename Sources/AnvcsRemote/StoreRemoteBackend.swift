@@ -45,30 +45,45 @@ public final class StoreRemoteBackend: RemoteBackend {
 
     // MARK: fetch
 
-    public func fetch(_ wants: [(id: ObjectID, name: String)], options: HelperOptions) throws {
+    public func fetch(_ wants: [(id: ObjectID, name: String)], options: HelperOptions) throws -> FetchReport {
         let repository = try context.repository()
         let manifest = try cached?.manifest ?? load().manifest
         var needed = wants.map(\.id)
         if let notes = manifest.ref(Self.notesRef) { needed.append(notes) }
+        var report = FetchReport()
         if try needed.contains(where: { try !repository.hasObject($0) }) {
-            try downloadPacks(of: manifest, into: repository, verbosity: options.verbosity)
+            // A remote of one pack holds its whole history in it (every push packs what the
+            // refs before it did not reach; gc packs the union), so on a clone that pack is
+            // indexed with the connectivity check git would otherwise run itself afterwards.
+            let proveConnected = options.checkConnectivity && manifest.packs.count == 1
+            let fetched = try downloadPacks(of: manifest, into: repository, verbosity: options.verbosity,
+                                            keep: true, requireConnected: proveConnected)
+            report.lockFiles = fetched.map { "\(repository.packDirectory)/pack-\($0).keep" }
+            report.connectivityOK = proveConnected && fetched.count == 1
         }
         for want in wants where try !repository.hasObject(want.id) {
+            // git only removes the locks of a fetch that succeeded.
+            for lock in report.lockFiles { unlink(lock) }
             throw RemoteError.invalidManifest(location: store.location, reason: "\(want.name) names \(want.id.hex), which no listed pack holds")
         }
         try mergeRemoteNotes(manifest, repository: repository)
         try ArtifactHooks(context: context).afterFetch(wants.map(\.id), repository: repository)
+        return report
     }
 
     /// Downloads and verifies every listed pack this repository has not indexed yet; they
-    /// reach `objects/pack` only when all of them passed the indexer.
-    func downloadPacks(of manifest: RefsManifest, into repository: Repository, verbosity: Int) throws {
+    /// reach `objects/pack` only when all of them passed the indexer. With `keep`, each new
+    /// pack gets a `.keep` file first (git's lock: no repack drops it before the refs point
+    /// into it; git deletes the files named in the fetch report). Returns the new packs' names.
+    @discardableResult
+    func downloadPacks(of manifest: RefsManifest, into repository: Repository, verbosity: Int,
+                       keep: Bool = false, requireConnected: Bool = false) throws -> [String] {
         let record = FetchedPacks(gitDirectory: repository.commonDirectory, store: store.location)
         let seen = record.names()
         let todo = manifest.packs.filter {
             !seen.contains($0.name) && !FileManager.default.fileExists(atPath: repository.packDirectory + "/pack-\($0.name).pack")
         }
-        guard !todo.isEmpty else { return }
+        guard !todo.isEmpty else { return [] }
         let staging = repository.commonDirectory + "anvcs/incoming-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
         try FileManager.default.createDirectory(atPath: staging, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: staging) }
@@ -80,7 +95,7 @@ public final class StoreRemoteBackend: RemoteBackend {
             while index < todo.count {
                 let pack = todo[index]
                 do throws(RemoteError) {
-                    try Self.fetchPack(pack.name, from: store, into: staging)
+                    try Self.fetchPack(pack.name, from: store, into: staging, requireConnected: requireConnected)
                 } catch {
                     failures.withLock { $0[index] = error }
                     return
@@ -91,6 +106,14 @@ public final class StoreRemoteBackend: RemoteBackend {
         if let first = failures.withLock({ $0.sorted { $0.key < $1.key }.first?.value }) { throw first }
         // Packs before indexes: git only looks at a pack once its .idx exists.
         for pack in todo {
+            if keep {
+                let path = "\(repository.packDirectory)/pack-\(pack.name).keep"
+                let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+                guard fd >= 0 else { throw RemoteError.fileSystem(operation: "create", path: path, errno: errno) }
+                let text = Array("anvcs fetch from \(store.location)\n".utf8)
+                _ = text.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+                close(fd)
+            }
             for suffix in [".pack", ".idx"] {
                 let from = "\(staging)/pack-\(pack.name)\(suffix)", to = "\(repository.packDirectory)/pack-\(pack.name)\(suffix)"
                 if rename(from, to) != 0 { throw RemoteError.fileSystem(operation: "rename", path: to, errno: errno) }
@@ -101,9 +124,11 @@ public final class StoreRemoteBackend: RemoteBackend {
         if verbosity > 1 {
             context.log("anvcs: fetched \(todo.count) pack(s) from \(store.location) in \(String(format: "%.2f", Date().timeIntervalSince(started))) s")
         }
+        return todo.map(\.name)
     }
 
-    static func fetchPack(_ name: String, from store: any ObjectStore, into directory: String) throws(RemoteError) {
+    static func fetchPack(_ name: String, from store: any ObjectStore, into directory: String,
+                          requireConnected: Bool = false) throws(RemoteError) {
         guard let bytes = try store.get(RefsManifest.packKey(name)) else {
             throw .missingPack(name: name, location: store.location)
         }
@@ -113,7 +138,7 @@ public final class StoreRemoteBackend: RemoteBackend {
         }
         let indexed: IndexedPack
         do {
-            let indexer = try PackIndexer(directory: directory, label: "pack-\(name)")
+            let indexer = try PackIndexer(directory: directory, label: "pack-\(name)", requireConnected: requireConnected)
             try indexer.append(contentsOf: bytes)
             indexed = try indexer.commit()
         } catch {

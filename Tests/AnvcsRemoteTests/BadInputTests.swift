@@ -66,6 +66,6 @@ import Testing
         #expect(r.stdout == "error refs/heads/bad..name invalid ref name\n\n", "\(r.stdout) \(r.stderr)")
         let caps = try f.work.run(["git-remote-anvcs", "origin", "file://\(f.root)/store"], env: ["GIT_DIR": f.work.path + "/.git"],
                                   input: "capabilities\noption dry-run true\noption depth 1\n")
-        #expect(caps.stdout == "fetch\npush\noption\n\nok\nunsupported\n")
+        #expect(caps.stdout == "fetch\npush\noption\ncheck-connectivity\n\nok\nunsupported\n")
     }
 }
