@@ -20,7 +20,8 @@ public enum BlobStoreFactory {
                 throw StorageError.invalidConfiguration(
                     detail: "storage.mode is hybrid but storage.primary and storage.fallback are both \(fallback.rawValue)")
             }
-            return CompositeBlobStore(primary: try make(settings.primary, settings), fallback: try make(fallback, settings))
+            return CompositeBlobStore(primary: try make(settings.primary, settings), fallback: try make(fallback, settings),
+                                      queueDirectory: settings.hybridQueuePath)
         }
     }
 

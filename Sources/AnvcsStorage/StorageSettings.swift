@@ -33,6 +33,9 @@ public struct StorageSettings: Sendable {
     /// The local store's directory (`adapters.local.path`, else the caller's default).
     public var localPath: String
     public var nfsPath: String?
+    /// Where hybrid mode keeps uploads owed to the primary (the caller's per-repository
+    /// directory); nil keeps them in memory for the life of the store.
+    public var hybridQueuePath: String?
     public var s3: S3
     /// Kubo's RPC API, `http://127.0.0.1:5001` unless `adapters.ipfs.api` says otherwise.
     public var ipfsAPI: String
@@ -44,7 +47,7 @@ public struct StorageSettings: Sendable {
     /// where the local store lives when `adapters.local.path` is unset (callers pass
     /// `<git-dir>/anvcs/store`). Invalid values throw `StorageError.invalidConfiguration` naming
     /// the key and the value.
-    public init(lookup: (String) -> String?, defaultLocalPath: String,
+    public init(lookup: (String) -> String?, defaultLocalPath: String, hybridQueuePath: String? = nil,
                 environment: [String: String] = [:]) throws {
         func value(_ key: String) -> String? {
             guard let raw = lookup(key)?.trimmingCharacters(in: .whitespaces), !raw.isEmpty else { return nil }
@@ -71,6 +74,7 @@ public struct StorageSettings: Sendable {
         fallback = try choice("storage.fallback", StoreKind.self)
         localPath = value("adapters.local.path") ?? defaultLocalPath
         nfsPath = value("adapters.nfs.path")
+        self.hybridQueuePath = hybridQueuePath
         ipfsAPI = value("adapters.ipfs.api") ?? "http://127.0.0.1:5001"
         self.environment = environment
 

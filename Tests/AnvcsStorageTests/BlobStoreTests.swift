@@ -122,7 +122,7 @@ struct BlobStoreTests {
 
         try FileManager.default.removeItem(atPath: directory + "/primary")
         let drained = composite.retryPendingUploads()
-        #expect(drained.map(\.storage) == ["nfs"])
+        #expect(drained.map(\.primaryPin.storage) == ["nfs"] && drained.map(\.fallbackPin) == [pin])
         #expect(composite.pendingUploads.isEmpty)
         #expect(try primary.exists(key: "k", versionId: pin.versionId))
     }

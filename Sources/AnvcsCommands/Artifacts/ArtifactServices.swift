@@ -34,7 +34,7 @@ struct ArtifactServices {
     /// The configured store (`storage.*`, `adapters.*`); the local one lives in `<state>/store`.
     func store() throws -> any BlobStore {
         let storage = try StorageSettings(lookup: { settings.string($0) }, defaultLocalPath: stateDirectory + "/store",
-                                          environment: context.environment)
+                                          hybridQueuePath: stateDirectory + "/hybrid-queue", environment: context.environment)
         return try BlobStoreFactory.make(storage)
     }
 
@@ -72,6 +72,37 @@ struct ArtifactServices {
             ]))
         }
         try provenance.record(notes, now: context.now, mirror: settings.bool("provenance.mirror"))
+    }
+
+    /// Uploads a hybrid store had left on its fallback (`CompositeBlobStore`'s durable queue),
+    /// sent to the primary now; each primary pin joins the notes that hold the fallback pin, so
+    /// a clone configured with the primary alone finds the bytes. Returns how many were sent.
+    func drainHybridQueue() throws -> (sent: Int, stillQueued: Int) {
+        guard let hybrid = try store() as? CompositeBlobStore else { return (0, 0) }
+        let drained = hybrid.retryPendingUploads()
+        if !drained.isEmpty {
+            // Matched on what identifies stored bytes; a note's pin also carries its type and path.
+            func identity(_ pin: ArtifactPin) -> String { "\(pin.storage)\u{0}\(pin.key)\u{0}\(pin.versionId)\u{0}\(pin.sha256)" }
+            let replacements = Dictionary(drained.map { (identity($0.fallbackPin), $0.primaryPin) }, uniquingKeysWith: { first, _ in first })
+            var byCommit: [String: [ArtifactPin]] = [:]
+            for entry in try repository.noteEntries(ref: provenance.notesRef) {
+                guard let text = try? repository.blob(entry.blob),
+                      let note = try? ProvenanceNote.parse(String(decoding: text, as: UTF8.self)) else { continue }
+                for pin in note.artifacts.compactMap(ArtifactServices.pin) {
+                    guard var recorded = replacements[identity(pin)] else { continue }
+                    recorded.type = pin.type
+                    recorded.path = pin.path
+                    byCommit[entry.annotated.hex, default: []].append(recorded)
+                }
+            }
+            if !byCommit.isEmpty { try recordPins(byCommit) }
+        }
+        return (drained.count, hybrid.pendingUploads.count)
+    }
+
+    /// Uploads owed to a hybrid store's primary (0 for any other store).
+    func hybridQueueCount() -> Int {
+        ((try? store()) as? CompositeBlobStore)?.pendingUploads.count ?? 0
     }
 
     /// Pins in the notes of `commits`.

@@ -17,6 +17,7 @@ struct ArtifactStatus: ParsableCommand {
         let services = ArtifactServices(context: context, repository: repository)
         let queued = try services.queue().pending()
         let unhydrated = try services.unhydrated()
+        let owedToPrimary = services.hybridQueueCount()
         if json {
             let uploads: [JSONValue] = queued.map { q in
                 .object(JSONObject([
@@ -27,6 +28,7 @@ struct ArtifactStatus: ParsableCommand {
             }
             print(JSONValue.object(JSONObject([
                 ("queued_uploads", .array(uploads)), ("unhydrated", .array(unhydrated.map(JSONValue.string))),
+                ("owed_to_primary", .number(Double(owedToPrimary))),
             ])).serialized(pretty: true))
             return
         }
@@ -35,9 +37,10 @@ struct ArtifactStatus: ParsableCommand {
             let error = q.lastError.map { ", last error: \($0)" } ?? ""
             print("  \(q.path)  \(q.sha256.prefix(12))  \(q.size) bytes  commit \(q.commit.prefix(7))  attempts \(q.attempts)\(error)")
         }
+        if owedToPrimary > 0 { print("On the hybrid fallback only (owed to the primary): \(owedToPrimary)") }
         print("Unhydrated artifacts: \(unhydrated.count)")
         for path in unhydrated { print("  \(path)") }
-        if !queued.isEmpty { Terminal.hint("'git anvcs retry-uploads' sends them now") }
+        if !queued.isEmpty || owedToPrimary > 0 { Terminal.hint("'git anvcs retry-uploads' sends them now") }
         if !unhydrated.isEmpty { Terminal.hint("'git anvcs hydrate --all' fetches their bytes") }
     }
 }

@@ -32,7 +32,13 @@ struct RetryUploads: ParsableCommand {
                 delay *= 2
             }
         }
-        print("uploaded \(uploaded), already stored \(reused), still queued \(try queue.pending().count)")
+        // Uploads that reached only a hybrid store's fallback are owed to its primary.
+        let hybrid = try services.drainHybridQueue()
+        print("uploaded \(uploaded), already stored \(reused), still queued \(try queue.pending().count)"
+              + (hybrid.sent + hybrid.stillQueued > 0 ? "; hybrid primary: sent \(hybrid.sent), still owed \(hybrid.stillQueued)" : ""))
+        if hybrid.stillQueued > 0 {
+            Terminal.note("\(hybrid.stillQueued) upload(s) are on the fallback store only; the primary is still failing")
+        }
         guard failed.isEmpty else {
             for f in failed { Terminal.error("\(f.upload.path) (sha256 \(f.upload.sha256.prefix(12))…): \(f.reason)") }
             throw Failure("\(failed.count) artifact upload(s) failed; they stay queued", hint: "check the store settings (storage.*, adapters.*) and run 'git anvcs retry-uploads' again")
