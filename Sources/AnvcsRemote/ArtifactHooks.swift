@@ -17,9 +17,17 @@ struct ArtifactHooks {
     static let zero = String(repeating: "0", count: 40)
 
     /// Uploads artifacts of the commits being pushed. Throws when the upload failed, so that
-    /// no ref moves; a git-anvcs without the hook is skipped with a debug message.
-    func beforePush(_ updates: [Update]) throws(RemoteError) {
+    /// no ref moves; a git-anvcs without the hook is skipped with a debug message. A repository
+    /// where the artifact filter was never set up (`git anvcs init` registers
+    /// `filter.anvcs.process`) has no artifacts of ours, so no process is started for it, as
+    /// git-lfs does nothing on push where `git lfs install` never ran.
+    func beforePush(_ updates: [Update], repository: Repository) throws(RemoteError) {
         guard !updates.isEmpty else { return }
+        let filter = (try? repository.config().string("filter.anvcs.process")) ?? nil
+        guard filter?.isEmpty == false else {
+            context.debug("artifact upload skipped: filter.anvcs.process is not configured here")
+            return
+        }
         let input = updates.map {
             "\($0.localRef) \($0.localID?.hex ?? Self.zero) \($0.remoteRef) \($0.remoteID?.hex ?? Self.zero)\n"
         }.joined()

@@ -70,7 +70,7 @@ public final class GitRemoteBackend: RemoteBackend {
         }
         if !options.dryRun {
             do {
-                try ArtifactHooks(context: context).beforePush(updates.filter { $0.localID != nil })
+                try ArtifactHooks(context: context).beforePush(updates.filter { $0.localID != nil }, repository: repository)
             } catch {
                 context.log("error: \(error)")
                 return commands.map { .rejected(ref: $0.destination, reason: "artifact upload failed") }

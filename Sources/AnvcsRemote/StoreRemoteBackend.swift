@@ -196,7 +196,7 @@ public final class StoreRemoteBackend: RemoteBackend {
                 return .init(localRef: command.source ?? "", localID: id, remoteRef: command.destination,
                              remoteID: cached?.manifest.ref(command.destination))
             }
-            do { try ArtifactHooks(context: context).beforePush(updates) } catch {
+            do { try ArtifactHooks(context: context).beforePush(updates, repository: repository) } catch {
                 context.log("error: \(error)")
                 return commands.map { .rejected(ref: $0.destination, reason: "artifact upload failed") }
             }

@@ -113,3 +113,39 @@ import Testing
         #expect(merged.contains("\"prompt\"") && merged.contains("\"agent_id\""), "\(merged)")
     }
 }
+
+/// The helper's own artifact step: the pushed commits' artifacts reach the store before any ref
+/// moves, even when git's pre-push hook is skipped (`--no-verify`).
+@Suite struct RemoteArtifactTests {
+    @Test func artifactsAreStoredBeforeRefsMoveAndAFailingStoreRejectsThePush() throws {
+        let f = try RemoteFixture()
+        let store = f.root + "/artifact-store"
+        #expect(try f.work.anvcs(["init", "-q"]).succeeded)
+        #expect(try f.work.anvcs(["track", "*.bin"]).succeeded)
+        try f.work.git(["config", "anvcs.adapters.local.path", store])
+        try f.work.write("ai-vcs.config.yaml", "blobs:\n  upload_on_commit: false\n")
+        let bytes = (0..<50_000).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ 7) }
+        try Data(bytes).write(to: URL(fileURLWithPath: f.work.path + "/model.bin"))
+        try f.must(["add", "-A"], in: f.work.path)
+        try f.must(["commit", "-q", "-m", "model"], in: f.work.path)
+        let url = "anvcs::file://\(f.root)/store"
+
+        // The store is unusable: the push is refused and the remote has no ref.
+        try f.work.git(["config", "anvcs.adapters.local.path", f.work.path + "/model.bin/below-a-file"])
+        let refused = try f.git(["push", "--no-verify", url, "main"], in: f.work.path)
+        #expect(!refused.succeeded)
+        #expect(refused.stderr.contains("artifact upload failed"), "\(refused.stderr)")
+        #expect(try f.must(["ls-remote", url], in: f.work.path).isEmpty)
+
+        try f.work.git(["config", "anvcs.adapters.local.path", store])
+        let pushed = try f.git(["push", "--no-verify", url, "main"], in: f.work.path)
+        #expect(pushed.succeeded, "\(pushed.stderr)")
+        #expect(!(try FileManager.default.subpathsOfDirectory(atPath: store)).isEmpty)
+
+        let clone = f.root + "/clone"
+        let r = try f.work.run(["git", "clone", "-q", "-c", "filter.anvcs.process=git anvcs filter-process", "-c", "filter.anvcs.required=true",
+                                "-c", "anvcs.adapters.local.path=\(store)", url, clone], in: f.root)
+        #expect(r.succeeded, "\(r.stderr)")
+        #expect(FileManager.default.contents(atPath: clone + "/model.bin").map(Array.init) == bytes)
+    }
+}
