@@ -10,7 +10,8 @@ root=$PWD
 if [ -z "${ANVCS_BIN:-}" ]; then
     ANVCS_BIN=$(scripts/release-build.sh git-anvcs git-remote-anvcs 2>/dev/null)
 fi
-venv=${ANVCS_VENV:-$root/.venv}
+ANVCS_BIN=$(cd "$ANVCS_BIN" && pwd)  # the benchmark cds into its repositories
+venv=$(cd "${ANVCS_VENV:-$root/.venv}" 2>/dev/null && pwd || echo "$root/.venv")
 scripts/test-deps.d/s3.sh >/dev/null
 "$venv/bin/python" -c 'import git_remote_s3' 2>/dev/null || "$venv/bin/pip" install --quiet --disable-pip-version-check git-remote-s3
 work=$(mktemp -d)
@@ -20,7 +21,7 @@ export PATH="$ANVCS_BIN:$venv/bin:$PATH" HOME="$work/home" GIT_CONFIG_NOSYSTEM=1
 export GIT_AUTHOR_NAME=bench GIT_AUTHOR_EMAIL=bench@example.com GIT_COMMITTER_NAME=bench GIT_COMMITTER_EMAIL=bench@example.com
 mkdir -p "$HOME"; git config --global init.defaultBranch main
 
-ms() { local s; s=$(date +%s%N); "$@" >/dev/null 2>&1 || { echo "FAILED: $*" >&2; return 1; }; echo $(( ($(date +%s%N) - s) / 1000000 )); }
+ms() { local s; s=$(date +%s%N); "$@" >/dev/null 2>"$work/last.err" || { echo "FAILED: $*" >&2; tail -5 "$work/last.err" >&2; return 1; }; echo $(( ($(date +%s%N) - s) / 1000000 )); }
 # Median of five one-commit pushes from $1 to $2.
 incremental() {
     local dir=$1 url=$2 times=() i
@@ -90,7 +91,8 @@ t_grs3_push=$(cd "$work/w-grs3" && ms git push -q "s3://grs3-bench/repo" main) |
 t_grs3_clone=$(ms git clone -q "s3://grs3-bench/repo" "$work/c-grs3") || t_grs3_clone=failed
 t_grs3_inc=$(incremental "$work/w-grs3" "s3://grs3-bench/repo") || t_grs3_inc=failed
 
-for c in c-file c-s3; do
+for c in c-file c-s3 c-grs3; do
+    [ -d "$work/$c" ] || { echo "WARNING: $c was not cloned" >&2; continue; }
     [ "$(git -C "$work/$c" rev-parse HEAD)" = "$(git -C "$work/src" rev-parse HEAD)" ] || echo "WARNING: $c has a different HEAD" >&2
 done
 

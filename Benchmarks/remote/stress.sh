@@ -6,6 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 P=${1:-16}; K=${2:-50}
 if [ -z "${ANVCS_BIN:-}" ]; then ANVCS_BIN=$(scripts/release-build.sh git-anvcs git-remote-anvcs 2>/dev/null); fi
+ANVCS_BIN=$(cd "$ANVCS_BIN" && pwd)  # the benchmark cds into its repositories
 work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
 export PATH="$ANVCS_BIN:$PATH" HOME="$work" GIT_CONFIG_NOSYSTEM=1
 export GIT_AUTHOR_NAME=s GIT_AUTHOR_EMAIL=s@example.com GIT_COMMITTER_NAME=s GIT_COMMITTER_EMAIL=s@example.com
