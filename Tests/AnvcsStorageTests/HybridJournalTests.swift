@@ -5,54 +5,61 @@ import Testing
 /// The hybrid store's durable queue: what the primary is owed survives the store object (a
 /// process), is paid from the fallback when the original file is gone, and one drain at a time.
 @Suite struct HybridJournalTests {
-    private func blockedPrimary(_ directory: String) -> NFSBlobStore {
-        // The primary's root is a regular file, so every write fails until it is removed.
-        _ = FileManager.default.createFile(atPath: directory + "/primary", contents: Data("not a directory".utf8))
-        return NFSBlobStore(mountPath: directory + "/primary")
+    /// A temporary directory with a primary that fails every write until `unblock()` (its root
+    /// is a regular file), a local fallback, a queue directory and a random file `f`.
+    private struct Setup {
+        let directory: String
+        let queue: String
+        let primary: NFSBlobStore
+        let fallback: LocalBlobStore
+
+        init(fileSize: Int, seed: UInt64) throws {
+            directory = try TestEnvironment.temporaryDirectory()
+            queue = directory + "/queue"
+            _ = FileManager.default.createFile(atPath: directory + "/primary", contents: Data("not a directory".utf8))
+            primary = NFSBlobStore(mountPath: directory + "/primary")
+            fallback = LocalBlobStore(root: directory + "/fallback")
+            try TestEnvironment.writeRandomFile(at: directory + "/f", size: fileSize, seed: seed)
+        }
+
+        func store() -> CompositeBlobStore { CompositeBlobStore(primary: primary, fallback: fallback, queueDirectory: queue) }
+        func unblock() throws { try FileManager.default.removeItem(atPath: directory + "/primary") }
+        func remove() { try? FileManager.default.removeItem(atPath: directory) }
     }
 
     @Test func theQueueOutlivesTheStoreAndIsPaidFromTheFallbackWhenTheFileIsGone() throws {
-        let directory = try TestEnvironment.temporaryDirectory()
-        defer { try? FileManager.default.removeItem(atPath: directory) }
-        let queue = directory + "/queue"
-        let primary = blockedPrimary(directory)
-        let fallback = LocalBlobStore(root: directory + "/fallback")
-        try TestEnvironment.writeRandomFile(at: directory + "/f", size: 70_000, seed: 51)
-        let pin = try CompositeBlobStore(primary: primary, fallback: fallback, queueDirectory: queue)
-            .upload(localPath: directory + "/f", key: "models/f.bin")
+        let t = try Setup(fileSize: 70_000, seed: 51)
+        defer { t.remove() }
+        let pin = try t.store().upload(localPath: t.directory + "/f", key: "models/f.bin")
         #expect(pin.storage == "local")
 
         // Another process: a new store over the same queue sees the debt.
-        let later = CompositeBlobStore(primary: primary, fallback: fallback, queueDirectory: queue)
+        let later = t.store()
         #expect(later.pendingUploads.map(\.fallbackPin) == [pin])
         #expect(later.retryPendingUploads().isEmpty)
         #expect(later.pendingUploads.first?.primaryFailure.isEmpty == false)
 
         // The primary is back but the working file is gone: the bytes come from the fallback.
-        try FileManager.default.removeItem(atPath: directory + "/primary")
-        try FileManager.default.removeItem(atPath: directory + "/f")
-        let drained = CompositeBlobStore(primary: primary, fallback: fallback, queueDirectory: queue).retryPendingUploads()
+        try t.unblock()
+        try FileManager.default.removeItem(atPath: t.directory + "/f")
+        let drained = t.store().retryPendingUploads()
         #expect(drained.count == 1)
         let sent = try #require(drained.first)
         #expect(sent.fallbackPin == pin && sent.primaryPin.storage == "nfs" && sent.primaryPin.sha256 == pin.sha256)
-        try primary.download(key: "models/f.bin", versionId: sent.primaryPin.versionId, to: directory + "/back", expectedSHA256: pin.sha256)
-        #expect(CompositeBlobStore(primary: primary, fallback: fallback, queueDirectory: queue).pendingUploads.isEmpty)
+        try t.primary.download(key: "models/f.bin", versionId: sent.primaryPin.versionId, to: t.directory + "/back", expectedSHA256: pin.sha256)
+        #expect(t.store().pendingUploads.isEmpty)
         // No scratch copies are left beside the journal.
-        #expect(try FileManager.default.contentsOfDirectory(atPath: queue).filter { !$0.hasPrefix(".drain") }.isEmpty)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: t.queue).filter { !$0.hasPrefix(".drain") }.isEmpty)
     }
 
     @Test func aDrainInProgressElsewhereIsNotRunTwice() throws {
-        let directory = try TestEnvironment.temporaryDirectory()
-        defer { try? FileManager.default.removeItem(atPath: directory) }
-        let queue = directory + "/queue"
-        let primary = blockedPrimary(directory)
-        let fallback = LocalBlobStore(root: directory + "/fallback")
-        try TestEnvironment.writeRandomFile(at: directory + "/f", size: 4096, seed: 52)
-        let store = CompositeBlobStore(primary: primary, fallback: fallback, queueDirectory: queue)
-        _ = try store.upload(localPath: directory + "/f", key: "k")
-        try FileManager.default.removeItem(atPath: directory + "/primary")
+        let t = try Setup(fileSize: 4096, seed: 52)
+        defer { t.remove() }
+        let store = t.store()
+        _ = try store.upload(localPath: t.directory + "/f", key: "k")
+        try t.unblock()
         // Hold the drain lock as another process would (flock locks belong to the open file).
-        let fd = open(queue + "/.drain.lock", O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+        let fd = open(t.queue + "/.drain.lock", O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
         #expect(fd >= 0 && flock(fd, LOCK_EX) == 0)
         #expect(store.retryPendingUploads().isEmpty)
         #expect(store.pendingUploads.count == 1)
