@@ -56,11 +56,8 @@ public final class StoreRemoteBackend: RemoteBackend {
             // refs before it did not reach; gc packs the union), so on a clone that pack is
             // indexed with the connectivity check git would otherwise run itself afterwards.
             let proveConnected = options.checkConnectivity && manifest.packs.count == 1
-            // git takes one lock per fetch from a helper (a second one only gets "also locked"
-            // and would stay forever), so only a fetch of one new pack keeps it.
-            let todo = unfetchedPacks(of: manifest, in: repository)
             let fetched = try downloadPacks(of: manifest, into: repository, verbosity: options.verbosity,
-                                            keep: todo.count == 1, requireConnected: proveConnected)
+                                            lockLonePack: true, requireConnected: proveConnected)
             if fetched.count == 1 { report.lockFiles = ["\(repository.packDirectory)/pack-\(fetched[0]).keep"] }
             report.connectivityOK = proveConnected && fetched.count == 1
         }
@@ -75,14 +72,19 @@ public final class StoreRemoteBackend: RemoteBackend {
     }
 
     /// Downloads and verifies every listed pack this repository has not indexed yet; they
-    /// reach `objects/pack` only when all of them passed the indexer. With `keep`, each new
-    /// pack gets a `.keep` file first (git's lock: no repack drops it before the refs point
-    /// into it; git deletes the file named in the fetch report). Returns the new packs' names.
+    /// reach `objects/pack` only when all of them passed the indexer. With `lockLonePack`, a
+    /// single new pack gets a `.keep` file first (git's lock: no repack drops it before the refs
+    /// point into it; git deletes the file named in the fetch report). git takes one lock per
+    /// fetch from a helper (a second only gets "also locked" and would stay forever), so
+    /// several new packs are not locked. Returns the new packs' names.
     @discardableResult
     func downloadPacks(of manifest: RefsManifest, into repository: Repository, verbosity: Int,
-                       keep: Bool = false, requireConnected: Bool = false) throws -> [String] {
+                       lockLonePack: Bool = false, requireConnected: Bool = false) throws -> [String] {
         let record = FetchedPacks(gitDirectory: repository.commonDirectory, store: store.location)
-        let todo = unfetchedPacks(of: manifest, in: repository)
+        let seen = record.names()
+        let todo = manifest.packs.filter {
+            !seen.contains($0.name) && !FileManager.default.fileExists(atPath: repository.packDirectory + "/pack-\($0.name).pack")
+        }
         guard !todo.isEmpty else { return [] }
         let staging = repository.commonDirectory + "anvcs/incoming-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
         try FileManager.default.createDirectory(atPath: staging, withIntermediateDirectories: true)
@@ -106,7 +108,7 @@ public final class StoreRemoteBackend: RemoteBackend {
         if let first = failures.withLock({ $0.sorted { $0.key < $1.key }.first?.value }) { throw first }
         // Packs before indexes: git only looks at a pack once its .idx exists.
         for pack in todo {
-            if keep {
+            if lockLonePack && todo.count == 1 {
                 let path = "\(repository.packDirectory)/pack-\(pack.name).keep"
                 let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
                 guard fd >= 0 else { throw RemoteError.fileSystem(operation: "create", path: path, errno: errno) }
@@ -125,14 +127,6 @@ public final class StoreRemoteBackend: RemoteBackend {
             context.log("anvcs: fetched \(todo.count) pack(s) from \(store.location) in \(String(format: "%.2f", Date().timeIntervalSince(started))) s")
         }
         return todo.map(\.name)
-    }
-
-    /// The listed packs this repository has neither indexed from this store nor holds.
-    func unfetchedPacks(of manifest: RefsManifest, in repository: Repository) -> [RefsManifest.Pack] {
-        let seen = FetchedPacks(gitDirectory: repository.commonDirectory, store: store.location).names()
-        return manifest.packs.filter {
-            !seen.contains($0.name) && !FileManager.default.fileExists(atPath: repository.packDirectory + "/pack-\($0.name).pack")
-        }
     }
 
     static func fetchPack(_ name: String, from store: any ObjectStore, into directory: String,
