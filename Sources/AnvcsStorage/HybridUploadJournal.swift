@@ -36,6 +36,7 @@ struct HybridUploadJournal: Sendable {
         while written < bytes.count {
             let n = bytes[written...].withUnsafeBytes { Foundation.write(fd, $0.baseAddress, $0.count) }
             if n < 0 {
+                if errno == EINTR { continue }
                 let code = errno
                 close(fd); unlink(temporary)
                 throw StorageError.fileSystem(operation: "write", path: temporary, errno: code)
