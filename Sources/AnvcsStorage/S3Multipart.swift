@@ -6,7 +6,8 @@ import Synchronization
 extension S3Client {
     /// Uploads a file, as one PUT below the multipart threshold and as a multipart upload above
     /// it (parts sent concurrently, at most `maximumConcurrentParts` at a time). The file is read
-    /// twice: once to hash it (whole and per part), once to send it.
+    /// twice: once to hash it whole (the digest goes into the object's metadata, which S3 takes
+    /// only when the upload starts), once to send it, each part hashed just before it is sent.
     public func uploadFile(bucket: String, key: String, path: String, metadata: [String: String] = [:],
                            condition: WriteCondition = .none) throws -> (result: S3PutResult, digest: FileDigest) {
         let size = try fileSize(path)
@@ -15,9 +16,16 @@ extension S3Client {
             return (try putObject(bucket: bucket, key: key, fileAt: path, digest: digest, metadata: metadata,
                                   condition: condition), digest)
         }
-        let digest = try ContentDigest.hashFile(at: path, partSize: configuration.partSize(forFileOfSize: size))
+        let digest = try ContentDigest.hashFile(at: path)
         return (try multipartUpload(bucket: bucket, key: key, path: path, digest: digest, metadata: metadata,
                                     condition: condition), digest)
+    }
+
+    func fileIdentity(_ path: String) throws -> FileIdentity {
+        guard let identity = FileIdentity(path: path) else {
+            throw StorageError.fileSystem(operation: "stat", path: path, errno: errno)
+        }
+        return identity
     }
 
     func fileSize(_ path: String) throws -> UInt64 {
@@ -26,12 +34,17 @@ extension S3Client {
         return UInt64(info.st_size)
     }
 
+    /// Part digests come from `digest.partSHA256` when it holds them; otherwise each worker hashes
+    /// its part just before sending it, so that hashing overlaps the other parts' transfers
+    /// instead of adding a second pass over the file before the first byte goes out.
     public func multipartUpload(bucket: String, key: String, path: String, digest: FileDigest,
                                 metadata: [String: String], condition: WriteCondition) throws -> S3PutResult {
         let partSize = configuration.partSize(forFileOfSize: digest.size)
+        let partCount = max(1, Int((digest.size + partSize - 1) / partSize))
+        let knownPartDigests = digest.partSHA256.count == partCount ? digest.partSHA256 : nil
+        let before = try digest.identity ?? fileIdentity(path)
         let uploadId = try createMultipartUpload(bucket: bucket, key: key, sha256: digest.sha256, metadata: metadata)
         do {
-            let partCount = digest.partSHA256.count
             let progress = MultipartProgress(partCount: partCount)
             let workers = max(1, min(configuration.maximumConcurrentParts, partCount))
             @Sendable func uploadParts() {
@@ -39,10 +52,12 @@ extension S3Client {
                     let offset = UInt64(index) * partSize
                     let length = min(partSize, digest.size - offset)
                     do {
+                        let sha256 = try knownPartDigests?[index]
+                            ?? ContentDigest.hashRange(of: path, offset: offset, length: length)
                         let etag = try uploadPart(bucket: bucket, key: key, uploadId: uploadId, number: index + 1,
                                                   body: .file(path: path, offset: offset, length: length),
-                                                  sha256: digest.partSHA256[index])
-                        progress.finished(part: index, etag: etag)
+                                                  sha256: sha256)
+                        progress.finished(part: index, etag: etag, sha256: sha256)
                     } catch {
                         progress.failed(error)
                         return
@@ -60,11 +75,17 @@ extension S3Client {
                 }
             }
             finished.wait()
-            let (etags, firstFailure) = progress.result()
+            let (sent, firstFailure) = progress.result()
             if let failure = firstFailure { throw failure }
-            let parts = etags.enumerated().map { ($0.offset + 1, $0.element ?? "", digest.partSHA256[$0.offset]) }
+            // The whole-file digest in the metadata was taken before the parts were read; a file
+            // rewritten meanwhile would be stored under a digest that is not its own.
+            guard try fileIdentity(path) == before else {
+                throw StorageError.invalidResponse(operation: "UploadPart \(path)",
+                                                   detail: "the file changed during the upload; nothing was stored, try again")
+            }
+            let parts = sent.enumerated().map { ($0.offset + 1, $0.element.etag, $0.element.sha256) }
             return try completeMultipartUpload(bucket: bucket, key: key, uploadId: uploadId, parts: parts,
-                                               condition: condition, expectedSHA256: digest.sha256)
+                                               condition: condition)
         } catch {
             // Parts of an abandoned upload are billed until aborted.
             try? abortMultipartUpload(bucket: bucket, key: key, uploadId: uploadId)
@@ -102,7 +123,7 @@ extension S3Client {
     }
 
     func completeMultipartUpload(bucket: String, key: String, uploadId: String, parts: [(Int, String, String)],
-                                 condition: WriteCondition, expectedSHA256: String) throws -> S3PutResult {
+                                 condition: WriteCondition) throws -> S3PutResult {
         var body = "<CompleteMultipartUpload xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">"
         for (number, etag, sha256) in parts {
             body += "<Part><PartNumber>\(number)</PartNumber><ETag>\(XMLElementNode.escape(etag))</ETag>"
@@ -131,12 +152,17 @@ extension S3Client {
     }
 }
 
-/// The shared state of one multipart upload's workers: the next part to send, the ETags
-/// received, and the first failure (after which no worker starts another part).
+/// The shared state of one multipart upload's workers: the next part to send, the ETag and
+/// digest of each part sent, and the first failure (after which no worker starts another part).
 final class MultipartProgress: Sendable {
+    struct SentPart {
+        var etag = ""
+        var sha256 = ""
+    }
+
     private struct State {
         var next = 0
-        var etags: [String?]
+        var sent: [SentPart]
         var failure: (any Error)?
     }
 
@@ -145,7 +171,7 @@ final class MultipartProgress: Sendable {
 
     init(partCount: Int) {
         self.partCount = partCount
-        state = Mutex(State(etags: [String?](repeating: nil, count: partCount)))
+        state = Mutex(State(sent: [SentPart](repeating: SentPart(), count: partCount)))
     }
 
     func nextPart() -> Int? {
@@ -156,15 +182,15 @@ final class MultipartProgress: Sendable {
         }
     }
 
-    func finished(part index: Int, etag: String) {
-        state.withLock { $0.etags[index] = etag }
+    func finished(part index: Int, etag: String, sha256: String) {
+        state.withLock { $0.sent[index] = SentPart(etag: etag, sha256: sha256) }
     }
 
     func failed(_ error: any Error) {
         state.withLock { if $0.failure == nil { $0.failure = error } }
     }
 
-    func result() -> (etags: [String?], failure: (any Error)?) {
-        state.withLock { ($0.etags, $0.failure) }
+    func result() -> (sent: [SentPart], failure: (any Error)?) {
+        state.withLock { ($0.sent, $0.failure) }
     }
 }

@@ -24,7 +24,8 @@ public struct S3VersionedBlobStore: BlobStore {
         try BlobKey.validate(key)
         let size = try client.fileSize(localPath)
         let multipart = size >= client.configuration.multipartThreshold
-        let digest = try ContentDigest.hashFile(at: localPath, partSize: multipart ? client.configuration.partSize(forFileOfSize: size) : nil)
+        // The parts of a multipart upload are hashed as they are sent, not here.
+        let digest = try ContentDigest.hashFile(at: localPath)
         let objectKey = objectKey(key)
         if let current = try? client.headObject(bucket: bucket, key: objectKey),
            current.sha256 == digest.sha256, current.size == digest.size, let versionId = current.versionId {

@@ -158,6 +158,34 @@ struct S3ClientTests {
         #expect(try ContentDigest.hashFile(at: directory + "/back.bin") == ContentDigest.hashFile(at: file))
     }
 
+    @Test func fileChangedUnderAMultipartUploadStoresNothing() throws {
+        let mebibyte: UInt64 = 1 << 20
+        let client = try server.client(multipartThreshold: 5 * mebibyte, partSize: 5 * mebibyte)
+        let bucket = try server.makeVersionedBucket(client)
+        let directory = try TestEnvironment.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let file = directory + "/big.bin"
+        try TestEnvironment.writeRandomFile(at: file, size: Int(12 * mebibyte), seed: 6)
+        let digest = try ContentDigest.hashFile(at: file)
+        // Truncated after it was hashed: the last part comes up short while the workers hash it.
+        #expect(truncate(file, off_t(7 * mebibyte)) == 0)
+        #expect(throws: StorageError.self) {
+            try client.multipartUpload(bucket: bucket, key: "big.bin", path: file, digest: digest, metadata: [:], condition: .none)
+        }
+        // Replaced by a file of the same size after it was hashed: the file's identity, taken
+        // when it was hashed, no longer matches once the parts are sent.
+        try TestEnvironment.writeRandomFile(at: file, size: Int(12 * mebibyte), seed: 6)
+        let sameSize = try ContentDigest.hashFile(at: file)
+        try TestEnvironment.writeRandomFile(at: file + ".new", size: Int(12 * mebibyte), seed: 7)
+        #expect(rename(file + ".new", file) == 0)
+        var error: (any Error)?
+        do {
+            _ = try client.multipartUpload(bucket: bucket, key: "big.bin", path: file, digest: sameSize, metadata: [:], condition: .none)
+        } catch let caught { error = caught }
+        #expect("\(error.map { String(describing: $0) } ?? "no error")".contains("changed during the upload"))
+        #expect(try client.listObjectVersions(bucket: bucket).filter { $0.key == "big.bin" }.isEmpty)
+    }
+
     @Test func corruptDownloadLeavesTheDestinationUntouched() throws {
         let client = try server.client()
         let bucket = try server.makeVersionedBucket(client)
