@@ -67,17 +67,18 @@ public struct ArtifactScanner: Sendable {
         return entries.compactMap { e in pointers[e.blob].map { ArtifactReference(commit: revision, path: e.path, pointer: $0) } }
     }
 
-    /// The blobs among `blobs` that are pointer files.
+    /// The blobs among `blobs` that are pointer files. `--buffer`: the input is known whole, so git
+    /// need not flush after every object (a write and a wakeup each).
     func readPointers(blobs: [String]) throws(ArtifactError) -> [String: ArtifactPointer] {
         guard !blobs.isEmpty else { return [:] }
-        let sizes = try git.text(["cat-file", "--batch-check=%(objectname) %(objectsize)"], input: blobs.joined(separator: "\n") + "\n")
+        let sizes = try git.text(["cat-file", "--buffer", "--batch-check=%(objectname) %(objectsize)"], input: blobs.joined(separator: "\n") + "\n")
         let small = sizes.split(separator: "\n").compactMap { line -> String? in
             let f = line.split(separator: " ")
             guard f.count == 2, let size = Int(f[1]), size <= ArtifactPointer.maxLength else { return nil }
             return String(f[0])
         }
         guard !small.isEmpty else { return [:] }
-        let contents = try git.run(["cat-file", "--batch"], input: Array((small.joined(separator: "\n") + "\n").utf8))
+        let contents = try git.run(["cat-file", "--buffer", "--batch"], input: Array((small.joined(separator: "\n") + "\n").utf8))
         // Records: "<id> blob <size>\n<content>\n".
         var result: [String: ArtifactPointer] = [:]
         var i = 0

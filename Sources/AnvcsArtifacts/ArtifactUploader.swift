@@ -84,14 +84,16 @@ public struct ArtifactUploader {
         for (index, item) in toSend.enumerated() {
             switch results.get(index) {
             case .success(let pin):
-                try queue.remember([pin])
                 outcome.uploaded.append(pin)
                 done.append((item, pin))
             case .failure(let reason):
-                try queue.recordFailure(item, error: reason, now: now)
                 outcome.failed.append((item, reason))
             }
         }
+        // One transaction each, not one per artifact: every commit of the queue's database is
+        // an fsync, and a thousand of them were most of a push of small files.
+        try queue.remember(outcome.uploaded)
+        try queue.recordFailures(outcome.failed, now: now)
         guard !done.isEmpty else { return outcome }
         var byCommit: [String: [ArtifactPin]] = [:]
         for (item, pin) in done {
@@ -102,7 +104,7 @@ public struct ArtifactUploader {
         do { try record(byCommit) } catch {
             throw .io("uploaded \(done.count) artifact(s) but could not record their pins in provenance notes: \(error); they stay queued")
         }
-        for (item, _) in done { try queue.remove(item) }
+        try queue.remove(done.map(\.0))
         return outcome
     }
 

@@ -89,20 +89,30 @@ public final class UploadQueue {
         }
     }
 
-    public func remove(_ item: QueuedUpload) throws(ArtifactError) {
-        try sql("remove an upload") {
-            try database.prepare("DELETE FROM uploads WHERE sha256 = ? AND key = ? AND commit_id = ?")
-                .run([.text(item.sha256), .text(item.key), .text(item.commit)])
+    /// Removes uploads, in one transaction.
+    public func remove(_ items: [QueuedUpload]) throws(ArtifactError) {
+        guard !items.isEmpty else { return }
+        try sql("remove uploads") {
+            try database.transaction {
+                let delete = try database.prepare("DELETE FROM uploads WHERE sha256 = ? AND key = ? AND commit_id = ?")
+                for item in items { try delete.run([.text(item.sha256), .text(item.key), .text(item.commit)]) }
+            }
         }
     }
 
-    /// Records a failed attempt; the next one waits `backoff(attempts)` seconds.
-    public func recordFailure(_ item: QueuedUpload, error: String, now: Int64) throws(ArtifactError) {
-        let attempts = item.attempts + 1
-        try sql("record a failed upload") {
-            try database.prepare("UPDATE uploads SET attempts = ?, next_attempt = ?, last_error = ? WHERE sha256 = ? AND key = ? AND commit_id = ?")
-                .run([.integer(Int64(attempts)), .integer(now + UploadQueue.backoff(attempts: attempts)), .text(error),
-                      .text(item.sha256), .text(item.key), .text(item.commit)])
+    /// Records failed attempts, in one transaction; the next of each waits `backoff(attempts)` seconds.
+    public func recordFailures(_ failures: [(upload: QueuedUpload, reason: String)], now: Int64) throws(ArtifactError) {
+        guard !failures.isEmpty else { return }
+        try sql("record failed uploads") {
+            try database.transaction {
+                let update = try database.prepare(
+                    "UPDATE uploads SET attempts = ?, next_attempt = ?, last_error = ? WHERE sha256 = ? AND key = ? AND commit_id = ?")
+                for (item, reason) in failures {
+                    let attempts = item.attempts + 1
+                    try update.run([.integer(Int64(attempts)), .integer(now + UploadQueue.backoff(attempts: attempts)), .text(reason),
+                                    .text(item.sha256), .text(item.key), .text(item.commit)])
+                }
+            }
         }
     }
 

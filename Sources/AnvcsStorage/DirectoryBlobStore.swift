@@ -133,27 +133,47 @@ struct DirectoryBlobStore: Sendable {
     }
 
     /// A temporary-name component unique across machines and processes sharing a directory.
+    /// Unique among writers on every machine sharing the store (NFS): host, process, random.
     static func writerTag() -> String {
-        var name = [CChar](repeating: 0, count: 256)
-        gethostname(&name, name.count - 1)
-        let host = String(decoding: name.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
-        return "\(host)-\(getpid())-\(UInt64.random(in: 0...UInt64.max))"
+        "\(hostName)-\(getpid())-\(UInt64.random(in: 0...UInt64.max))"
     }
 
+    private static let hostName: String = {
+        var name = [CChar](repeating: 0, count: 256)
+        gethostname(&name, name.count - 1)
+        return String(decoding: name.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }()
+
+    /// `mkdir -p`, from the leaf up: a directory that exists costs one call, not one per level.
     private func makeDirectories(_ path: String) throws {
-        do {
-            try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-        } catch {
-            throw StorageError.fileSystem(operation: "mkdir -p", path: path, errno: errno == 0 ? EIO : errno)
+        if mkdir(path, 0o777) == 0 || errno == EEXIST { return }
+        let code = errno
+        let parent = (path as NSString).deletingLastPathComponent
+        guard code == ENOENT, !parent.isEmpty, parent != path else {
+            throw StorageError.fileSystem(operation: "mkdir -p", path: path, errno: code)
+        }
+        try makeDirectories(parent)
+        guard mkdir(path, 0o777) == 0 || errno == EEXIST else {
+            throw StorageError.fileSystem(operation: "mkdir -p", path: path, errno: errno)
         }
     }
 
+    /// The key's text beside its versions, for listing and garbage collection; reads never need
+    /// it (they find the directory by the key's digest), so it is written whole under a
+    /// temporary name and renamed, but not fsynced.
     private func writeKeyName(_ key: String, in directory: String) throws {
         let path = "\(directory)/key"
         if access(path, F_OK) == 0 { return }
         let temporary = "\(directory)/.key-\(DirectoryBlobStore.writerTag())"
-        guard FileManager.default.createFile(atPath: temporary, contents: Data(key.utf8)) else {
-            throw StorageError.fileSystem(operation: "write", path: temporary, errno: errno == 0 ? EIO : errno)
+        let descriptor = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o444)
+        guard descriptor >= 0 else { throw StorageError.fileSystem(operation: "create", path: temporary, errno: errno) }
+        let bytes = Array(key.utf8)
+        let written = bytes.withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
+        let code = errno
+        close(descriptor)
+        guard written == bytes.count else {
+            unlink(temporary)
+            throw StorageError.fileSystem(operation: "write", path: temporary, errno: written < 0 ? code : EIO)
         }
         if rename(temporary, path) != 0 { unlink(temporary) }
     }

@@ -30,12 +30,12 @@ import Testing
         let queue = try UploadQueue(stateDirectory: dir)
         let items = try queue.pending()
         #expect(items.map(\.path) == ["a.bin", "b.bin"])
-        try queue.recordFailure(items[0], error: "store down", now: 1_000)
+        try queue.recordFailures([(items[0], "store down")], now: 1_000)
         #expect(try queue.pending(dueAt: 1_001).map(\.path) == ["b.bin"])
         let failed = try queue.pending().first { $0.path == "a.bin" }
         #expect(failed?.attempts == 1 && failed?.lastError == "store down" && failed?.nextAttempt == 1_002)
         #expect(UploadQueue.backoff(attempts: 3) == 8 && UploadQueue.backoff(attempts: 40) == 3600)
-        try queue.remove(items[1])
+        try queue.remove([items[1]])
         #expect(try queue.pending().map(\.path) == ["a.bin"])
     }
 

@@ -104,13 +104,17 @@ enum ArtifactHooks {
         let list = try services.git.text(["rev-list", "--ignore-missing", "--stdin", "--not", "--remotes=\(remote)"],
                                          input: revisions.joined(separator: "\n") + "\n")
         let commits = list.split(separator: "\n").map(String.init)
+        let trace = Trace(enabled: context.environment["ANVCS_TRACE"] != nil)
+        trace.mark("pre-push: commits to push")
         let references = try ArtifactScanner(git: services.git).introduced(by: commits)
-        try ensureStored(references, services: services)
+        trace.mark("pre-push: scan for pointers")
+        try ensureStored(references, services: services, trace: trace)
     }
 
     /// Uploads what is missing from the store among `references`; throws `PushRefusal` listing
     /// what could not be stored.
-    static func ensureStored(_ references: [ArtifactReference], services: ArtifactServices) throws {
+    static func ensureStored(_ references: [ArtifactReference], services: ArtifactServices,
+                             trace: Trace = Trace(enabled: false)) throws {
         guard !references.isEmpty else { return }
         let queue = try services.queue()
         let store: any BlobStore
@@ -118,6 +122,7 @@ enum ArtifactHooks {
             throw PushRefusal(missing: references.map { ($0, "the blob store cannot be opened: \(Failure.describe(error))") })
         }
         try services.refreshPinIndex(queue)
+        trace.mark("pre-push: pin index")
         // Known pins are checked against the store in parallel (a HEAD request each on S3).
         let candidates = try references.map { ($0, try queue.pins(sha256: $0.pointer.sha256)) }
         let stored = StoredFlags(count: candidates.count)
@@ -130,15 +135,18 @@ enum ArtifactHooks {
         }
         checks.waitUntilAllOperationsAreFinished()
         let needed = candidates.enumerated().filter { !stored.get($0.offset) }.map(\.element.0)
+        trace.mark("pre-push: check stored pins")
         guard !needed.isEmpty else { return }
         try queue.enqueue(needed.map { ($0.commit, $0.path, $0.pointer) }, now: services.context.now)
         let wanted = Set(needed.map { "\($0.pointer.sha256) \($0.pointer.key) \($0.commit)" })
         let items = try queue.pending().filter { wanted.contains("\($0.sha256) \($0.key) \($0.commit)") }
+        trace.mark("pre-push: queue")
         // After any background uploader (whose pins are then known and reused, not sent again).
         let outcome = try services.withUploadLock(wait: true) {
             try ArtifactUploader(cache: services.cache, store: store, queue: queue)
                 .upload(items, now: services.context.now) { try services.recordPins($0) }
         } ?? ArtifactUploader.Outcome()
+        trace.mark("pre-push: upload and record pins")
         if !outcome.uploaded.isEmpty {
             Terminal.note("anvcs: uploaded \(outcome.uploaded.count) artifact(s) to the \(store.storageName) store before the push")
         }
