@@ -41,7 +41,8 @@ public final class ArtifactFetcher: @unchecked Sendable {
         for candidate in candidates {
             do {
                 try ArtifactKey.validate(candidate.key)
-                try store.download(key: candidate.key, versionId: candidate.version, to: temporary, expectedSHA256: pointer.sha256)
+                try store.download(key: candidate.key, versionId: candidate.version, to: temporary, expectedSHA256: pointer.sha256,
+                                   mode: .cacheEntry)
                 // The store hashed what it wrote against the expected sha256 (BlobStore's contract).
                 try cache.adopt(file: temporary, sha256: pointer.sha256, size: pointer.size, path: path, verifiedByStore: true)
                 return

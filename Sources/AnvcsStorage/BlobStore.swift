@@ -10,8 +10,9 @@ public protocol BlobStore: Sendable {
     /// Stores the file's current bytes under `key` and returns the pin that finds exactly them.
     func upload(localPath: String, key: String) throws -> ArtifactPin
     /// Writes the pinned version to `destinationPath` once its sha256 is verified; a mismatch throws
-    /// `StorageError.digestMismatch` and leaves the destination as it was.
-    func download(key: String, versionId: String, to destinationPath: String, expectedSHA256: String?) throws
+    /// `StorageError.digestMismatch` and leaves the destination as it was. `mode` says whether the
+    /// destination must be durable when this returns (see `DownloadMode`).
+    func download(key: String, versionId: String, to destinationPath: String, expectedSHA256: String?, mode: DownloadMode) throws
     func exists(key: String, versionId: String) throws -> Bool
     func deleteVersion(key: String, versionId: String) throws
     /// Stores a file whose sha256 and size the caller has already verified (an entry of a
@@ -20,7 +21,21 @@ public protocol BlobStore: Sendable {
     func upload(verifiedPath: String, key: String, sha256: String, size: UInt64) throws -> ArtifactPin
 }
 
+/// What a download's destination is. `.durable` (a file a user asked for): fsynced before it is
+/// renamed into place. `.cacheEntry` (a content-addressed cache whose readers verify entries they
+/// did not write): not fsynced, since a crash that leaves it short fails that check; and a store on
+/// the same file system may hard-link its read-only, content-named version instead of copying it.
+/// The sha256 is verified before the rename either way.
+public enum DownloadMode: Sendable {
+    case durable
+    case cacheEntry
+}
+
 extension BlobStore {
+    public func download(key: String, versionId: String, to destinationPath: String, expectedSHA256: String?) throws {
+        try download(key: key, versionId: versionId, to: destinationPath, expectedSHA256: expectedSHA256, mode: .durable)
+    }
+
     public func upload(verifiedPath: String, key: String, sha256: String, size: UInt64) throws -> ArtifactPin {
         let pin = try upload(localPath: verifiedPath, key: key)
         guard pin.sha256 == sha256.lowercased() else {

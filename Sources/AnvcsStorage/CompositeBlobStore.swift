@@ -120,11 +120,11 @@ public final class CompositeBlobStore: BlobStore {
         return try primary.upload(localPath: copy, key: upload.key)
     }
 
-    public func download(key: String, versionId: String, to destinationPath: String, expectedSHA256: String?) throws {
+    public func download(key: String, versionId: String, to destinationPath: String, expectedSHA256: String?, mode: DownloadMode) throws {
         var failures: [String] = []
         for store in [primary, fallback] {
             do {
-                try store.download(key: key, versionId: versionId, to: destinationPath, expectedSHA256: expectedSHA256)
+                try store.download(key: key, versionId: versionId, to: destinationPath, expectedSHA256: expectedSHA256, mode: mode)
                 return
             } catch {
                 failures.append("\(store.storageName): \(error)")

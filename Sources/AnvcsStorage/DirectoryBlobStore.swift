@@ -81,16 +81,19 @@ struct DirectoryBlobStore: Sendable {
         return stored
     }
 
-    func download(key: String, versionId: String, to destinationPath: String, expectedSHA256: String?) throws {
+    func download(key: String, versionId: String, to destinationPath: String, expectedSHA256: String?, mode: DownloadMode) throws {
         try BlobKey.validate(key)
         let source = versionPath(key: key, versionId: versionId)
+        if mode == .cacheEntry, try linkVerified(source, key: key, versionId: versionId, to: destinationPath, expectedSHA256: expectedSHA256) {
+            return
+        }
         let input = open(source, O_RDONLY | O_CLOEXEC)
         guard input >= 0 else {
             if errno == ENOENT { throw StorageError.notFound(key: key, versionId: versionId, store: "\(storageName):\(root)") }
             throw StorageError.fileSystem(operation: "open", path: source, errno: errno)
         }
         defer { close(input) }
-        let writer = try VerifiedFileWriter(destinationPath: destinationPath)
+        let writer = try VerifiedFileWriter(destinationPath: destinationPath, mode: mode)
         try DirectoryBlobStore.pump(from: input, path: source) { try writer.write($0) }
         // The version id is the content's sha256: what was stored is checked too, not only the pin.
         if let expectedSHA256, expectedSHA256.lowercased() != versionId.lowercased() {
@@ -98,6 +101,40 @@ struct DirectoryBlobStore: Sendable {
             throw StorageError.digestMismatch(key: key, expected: expectedSHA256, actual: versionId)
         }
         try writer.commit(key: key, expectedSHA256: versionId)
+    }
+
+    /// A cache on the same file system gets the version hard-linked (versions are read-only and
+    /// never change in place), hashed where it lies before it is renamed over the destination:
+    /// a read instead of a read and a write. False when linking is not possible (another file
+    /// system, a store that forbids links), and the caller copies.
+    private func linkVerified(_ source: String, key: String, versionId: String, to destinationPath: String,
+                              expectedSHA256: String?) throws -> Bool {
+        if let expectedSHA256, expectedSHA256.lowercased() != versionId.lowercased() {
+            throw StorageError.digestMismatch(key: key, expected: expectedSHA256, actual: versionId)
+        }
+        let directory = (destinationPath as NSString).deletingLastPathComponent
+        let temporary = (directory.isEmpty ? "." : directory) + "/.link-\(DirectoryBlobStore.writerTag())"
+        guard link(source, temporary) == 0 else {
+            if errno == ENOENT, access(source, F_OK) != 0 {
+                throw StorageError.notFound(key: key, versionId: versionId, store: "\(storageName):\(root)")
+            }
+            return false
+        }
+        let actual: String
+        do { actual = try ContentDigest.hashFile(at: temporary).sha256 } catch {
+            unlink(temporary)
+            throw error
+        }
+        guard actual == versionId.lowercased() else {
+            unlink(temporary)
+            throw StorageError.digestMismatch(key: key, expected: versionId, actual: actual)
+        }
+        guard rename(temporary, destinationPath) == 0 else {
+            let code = errno
+            unlink(temporary)
+            throw StorageError.fileSystem(operation: "rename to \(destinationPath)", path: temporary, errno: code)
+        }
+        return true
     }
 
     func exists(key: String, versionId: String) throws -> Bool {
@@ -253,8 +290,8 @@ public struct LocalBlobStore: BlobStore {
         try store.upload(verifiedPath: verifiedPath, key: key, sha256: sha256, size: size)
     }
 
-    public func download(key: String, versionId: String, to destinationPath: String, expectedSHA256: String?) throws {
-        try store.download(key: key, versionId: versionId, to: destinationPath, expectedSHA256: expectedSHA256)
+    public func download(key: String, versionId: String, to destinationPath: String, expectedSHA256: String?, mode: DownloadMode) throws {
+        try store.download(key: key, versionId: versionId, to: destinationPath, expectedSHA256: expectedSHA256, mode: mode)
     }
 
     public func exists(key: String, versionId: String) throws -> Bool { try store.exists(key: key, versionId: versionId) }
@@ -275,8 +312,8 @@ public struct NFSBlobStore: BlobStore {
 
     public func upload(localPath: String, key: String) throws -> ArtifactPin { try store.upload(localPath: localPath, key: key) }
 
-    public func download(key: String, versionId: String, to destinationPath: String, expectedSHA256: String?) throws {
-        try store.download(key: key, versionId: versionId, to: destinationPath, expectedSHA256: expectedSHA256)
+    public func download(key: String, versionId: String, to destinationPath: String, expectedSHA256: String?, mode: DownloadMode) throws {
+        try store.download(key: key, versionId: versionId, to: destinationPath, expectedSHA256: expectedSHA256, mode: mode)
     }
 
     public func exists(key: String, versionId: String) throws -> Bool { try store.exists(key: key, versionId: versionId) }

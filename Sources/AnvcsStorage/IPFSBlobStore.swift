@@ -66,13 +66,13 @@ public struct IPFSBlobStore: BlobStore {
         return ArtifactPin(key: key, storage: storageName, versionId: cid, sha256: digest.sha256, size: digest.size)
     }
 
-    public func download(key: String, versionId: String, to destinationPath: String, expectedSHA256: String?) throws {
+    public func download(key: String, versionId: String, to destinationPath: String, expectedSHA256: String?, mode: DownloadMode) throws {
         try BlobKey.validate(key)
         guard let expectedSHA256 else {
             throw StorageError.invalidConfiguration(
                 detail: "IPFS keeps no sha256 for \(key) (\(versionId)): download it with its pin so the bytes can be verified")
         }
-        let writer = try VerifiedFileWriter(destinationPath: destinationPath)
+        let writer = try VerifiedFileWriter(destinationPath: destinationPath, mode: mode)
         do {
             _ = try call("cat", query: [("arg", versionId)], prepare: { try writer.restart() },
                          sink: { .stream { try writer.write($0) } })

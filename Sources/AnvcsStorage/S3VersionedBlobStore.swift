@@ -47,9 +47,9 @@ public struct S3VersionedBlobStore: BlobStore {
                     versionId: versionId, sha256: digest.sha256, size: digest.size)
     }
 
-    public func download(key: String, versionId: String, to destinationPath: String, expectedSHA256: String?) throws {
+    public func download(key: String, versionId: String, to destinationPath: String, expectedSHA256: String?, mode: DownloadMode) throws {
         try BlobKey.validate(key)
-        let writer = try VerifiedFileWriter(destinationPath: destinationPath)
+        let writer = try VerifiedFileWriter(destinationPath: destinationPath, mode: mode)
         let info = try client.getObject(bucket: bucket, key: objectKey(key), versionId: versionId,
                                         prepare: { try writer.restart() },
                                         consume: { try writer.write($0) })

@@ -17,9 +17,11 @@ final class VerifiedFileWriter {
     private var hasher = SHA256()
     private(set) var written: UInt64 = 0
     private var finished = false
+    private let durable: Bool
 
-    init(destinationPath: String) throws {
+    init(destinationPath: String, mode: DownloadMode = .durable) throws {
         self.destinationPath = destinationPath
+        durable = mode == .durable
         let directory = (destinationPath as NSString).deletingLastPathComponent
         let name = (destinationPath as NSString).lastPathComponent
         temporaryPath = (directory.isEmpty ? "." : directory) + "/.\(name).anvcs-\(UInt64.random(in: 0...UInt64.max))"
@@ -55,7 +57,7 @@ final class VerifiedFileWriter {
         written += UInt64(chunk.count)
     }
 
-    /// Checks the digest (and size when known), then fsyncs and renames over the destination.
+    /// Checks the digest (and size when known), then fsyncs (when durable) and renames over the destination.
     func commit(key: String, expectedSHA256: String, expectedSize: UInt64? = nil) throws {
         let actual = ContentDigest.hex(hasher.finalize())
         guard actual == expectedSHA256.lowercased() else {
@@ -66,7 +68,7 @@ final class VerifiedFileWriter {
             discard()
             throw StorageError.sizeMismatch(key: key, expected: expectedSize, actual: written)
         }
-        guard fsync(descriptor) == 0 else {
+        guard !durable || fsync(descriptor) == 0 else {
             let code = errno
             discard()
             throw StorageError.fileSystem(operation: "fsync", path: temporaryPath, errno: code)

@@ -45,6 +45,46 @@ struct BlobStoreTests {
         #expect(try String(contentsOfFile: directory + "/dest", encoding: .utf8) == "keep")
     }
 
+    /// Into a cache on the same disk a version is linked, not copied (same inode), after it is
+    /// hashed where it lies; a rotten version is refused either way and the destination kept.
+    @Test func cacheDownloadsLinkTheVersionAndStillVerifyIt() throws {
+        let directory = try TestEnvironment.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let store = LocalBlobStore(root: directory + "/store")
+        try TestEnvironment.writeRandomFile(at: directory + "/f", size: 300_000, seed: 31)
+        let pin = try store.upload(localPath: directory + "/f", key: "m.bin")
+        let stored = store.store.versionPath(key: "m.bin", versionId: pin.versionId)
+        try store.download(key: pin.key, versionId: pin.versionId, to: directory + "/cached", expectedSHA256: pin.sha256, mode: .cacheEntry)
+        var version = stat(), cached = stat(), copied = stat()
+        stat(stored, &version)
+        stat(directory + "/cached", &cached)
+        #expect(version.st_ino == cached.st_ino)
+        try store.download(pin: pin, to: directory + "/copied")
+        stat(directory + "/copied", &copied)
+        #expect(copied.st_ino != version.st_ino, "a durable download is a copy the user may edit")
+        #expect(try ContentDigest.hashFile(at: directory + "/copied").sha256 == pin.sha256)
+
+        #expect(throws: StorageError.self) {
+            try store.download(key: pin.key, versionId: pin.versionId, to: directory + "/x", expectedSHA256: String(repeating: "0", count: 64),
+                               mode: .cacheEntry)
+        }
+        unlink(directory + "/cached")
+        chmod(stored, 0o644)
+        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: stored))
+        try handle.seek(toOffset: 1000)
+        try handle.write(contentsOf: [0xAA, 0x55])
+        try handle.close()
+        try Data("keep".utf8).write(to: URL(fileURLWithPath: directory + "/cached"))
+        #expect(throws: StorageError.self) {
+            try store.download(key: pin.key, versionId: pin.versionId, to: directory + "/cached", expectedSHA256: pin.sha256, mode: .cacheEntry)
+        }
+        #expect(try String(contentsOfFile: directory + "/cached", encoding: .utf8) == "keep")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: directory).filter { $0.hasPrefix(".") }.isEmpty)
+        #expect(throws: StorageError.self) {
+            try store.download(key: "absent.bin", versionId: pin.versionId, to: directory + "/y", expectedSHA256: pin.sha256, mode: .cacheEntry)
+        }
+    }
+
     /// A verified cache entry is linked, not copied: same inode, nothing read twice; a cache that
     /// lied about its digest is caught when the version is downloaded.
     @Test func verifiedFilesAreLinkedIntoTheLocalStore() throws {
