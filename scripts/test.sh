@@ -4,7 +4,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
-scripts/install-deps.sh
+# git-lfs only for the tests: import-lfs converts a real git-lfs repository.
+scripts/install-deps.sh git-lfs
 export ANVCS_VENV="$root/.venv"
 [ -x "$ANVCS_VENV/bin/python" ] || python3 -m venv "$ANVCS_VENV"
 for setup in scripts/test-deps.d/*.sh; do
@@ -13,4 +14,9 @@ for setup in scripts/test-deps.d/*.sh; do
   "$setup"
 done
 swift build --build-tests
-swift test --skip-build "$@"
+# Bounded: each command a test runs is killed after 300 s (ProcessRunner), and the whole run
+# after 45 minutes, so a hang ends in a failure that names itself instead of CI's own limit.
+status=0
+timeout --kill-after=60 2700 swift test --skip-build "$@" || status=$?
+[ "$status" -ne 124 ] || echo "test: the suite ran past 45 minutes and was stopped" >&2
+exit "$status"

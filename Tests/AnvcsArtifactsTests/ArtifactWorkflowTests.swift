@@ -166,6 +166,33 @@ import Testing
         #expect(try p.t.run([Built.gitAnvcs, "pull", "--artifacts=sometimes"], in: clone).status == 2)
     }
 
+    /// A file-size limit (`ulimit -f`, with SIGXFSZ ignored) stands in for a disk that fills: every
+    /// write past it fails with EFBIG, as one fails with ENOSPC on a full disk, without needing root
+    /// to mount a small file system.
+    @Test func diskFullDuringHydrationKeepsThePointerSimulatedWithAFileSizeLimit() throws {
+        let p = try Project()
+        let model = try p.bytes("model.bin", count: 3 << 20, seed: 41)
+        try p.commitAll("model")
+        try p.t.git(["push", "-q", "origin", "main"])
+        let (clone, r) = try p.clone("full", lazy: true)
+        #expect(r.succeeded, "\(r.stderr)")
+        let pointer = p.contents("model.bin", in: clone)
+        #expect(String(decoding: pointer ?? [], as: UTF8.self).hasPrefix("anvcs-artifact 1\n"))
+
+        let limited = try p.t.run(["/bin/sh", "-c", "trap '' XFSZ; ulimit -f 1024; exec \"$0\" hydrate --all", Built.gitAnvcs], in: clone)
+        #expect(!limited.succeeded, "a hydration that could not write must say so: \(limited.stdout)")
+        #expect(limited.stderr.contains("model.bin"), "\(limited.stderr)")
+        #expect(p.contents("model.bin", in: clone) == pointer, "the pointer stays")
+        let tracked = Set(try p.t.run(["git", "ls-files"], in: clone).stdout.split(separator: "\n").map(String.init))
+        let leftovers = try FileManager.default.contentsOfDirectory(atPath: clone).filter { $0 != ".git" && !tracked.contains($0) }
+        #expect(leftovers.isEmpty, "no partial file is left beside it: \(leftovers)")
+        #expect(try p.t.run(["git", "status", "--porcelain"], in: clone).stdout.isEmpty)
+
+        let again = try p.t.run([Built.gitAnvcs, "hydrate", "--all"], in: clone)
+        #expect(again.succeeded, "\(again.stderr)")
+        #expect(p.contents("model.bin", in: clone) == model)
+    }
+
     @Test func pullChoosesLazyOrEagerHydration() throws {
         let p = try Project()
         try p.bytes("a.bin", count: 9_000, seed: 25)
