@@ -143,26 +143,13 @@ public final class ChildProcess: @unchecked Sendable {
     /// throws with its stderr when it fails.
     public static func run(_ arguments: [String], environment: [String: String]? = nil, input: String? = nil,
                     timeout: Double = 60) throws -> String {
-        let directory = NSTemporaryDirectory() + "anvcs-run-" + UUID().uuidString
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: directory) }
-        var inputPath: String?
-        if let input {
-            inputPath = directory + "/stdin"
-            try Data(input.utf8).write(to: URL(fileURLWithPath: directory + "/stdin"))
+        let result = try ProcessRunner.run(arguments, directory: FileManager.default.currentDirectoryPath,
+                                           environment: environment ?? ProcessInfo.processInfo.environment,
+                                           input: input, timeout: timeout)
+        guard result.succeeded else {
+            throw TestFailure("\(arguments.joined(separator: " ").prefix(200)) exited \(result.status): \(result.stderr)")
         }
-        let child = try ChildProcess(arguments, environment: environment, stdoutPath: directory + "/stdout",
-                                     stderrPath: directory + "/stderr", inputPath: inputPath)
-        guard let status = child.wait(timeout: timeout) else {
-            child.killNow()
-            throw TestFailure("\(child.commandLine) did not finish within \(Int(timeout)) s and was killed")
-        }
-        let output = (try? String(contentsOfFile: directory + "/stdout", encoding: .utf8)) ?? ""
-        guard status == 0 else {
-            let errors = (try? String(contentsOfFile: directory + "/stderr", encoding: .utf8)) ?? ""
-            throw TestFailure("\(child.commandLine) exited \(status): \(errors)")
-        }
-        return output
+        return result.stdout
     }
 }
 
