@@ -22,12 +22,11 @@ public final class ChildProcess: @unchecked Sendable {
     public let pid: pid_t
     public let commandLine: String
     private let guardDescriptor: Int32
-    private let leadsGroup: Bool
     private let state = NSLock()
     private var exitStatus: Int32?
 
     public init(_ arguments: [String], environment: [String: String]? = nil, stdoutPath: String? = nil,
-         stderrPath: String? = nil, inputPath: String? = nil, guarded: Bool = false, ownGroup: Bool = false) throws {
+         stderrPath: String? = nil, inputPath: String? = nil, guarded: Bool = false) throws {
         commandLine = arguments.joined(separator: " ").prefix(200).description
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
@@ -57,11 +56,7 @@ public final class ChildProcess: @unchecked Sendable {
         sigfillset(&allSignals)
         posix_spawnattr_setsigmask(&attributes, &emptyMask)
         posix_spawnattr_setsigdefault(&attributes, &allSignals)
-        // ownGroup: the child leads a process group, so an overrunning command is killed with
-        // everything it started (git -> hook -> git-anvcs), not only its first process.
-        if ownGroup { posix_spawnattr_setpgroup(&attributes, 0) }
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF)
-                                 | (ownGroup ? Int16(POSIX_SPAWN_SETPGROUP) : 0))
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
 
         let environment = environment ?? ProcessInfo.processInfo.environment
         let argv = arguments.map { strdup($0) } + [nil]
@@ -79,7 +74,6 @@ public final class ChildProcess: @unchecked Sendable {
         }
         pid = child
         guardDescriptor = writeEnd
-        leadsGroup = ownGroup
     }
 
     deinit {
@@ -102,32 +96,23 @@ public final class ChildProcess: @unchecked Sendable {
 
     public var isRunning: Bool { poll() == nil }
 
-    /// Waits up to `timeout` seconds; nil if the child is still running then. The poll
-    /// interval starts at 0.1 ms and doubles to 10 ms: most commands a test runs (git, hooks)
-    /// end within milliseconds, and a fixed 10 ms sleep would add up over thousands of them.
+    /// Waits up to `timeout` seconds; nil if the child is still running then.
     @discardableResult
     public func wait(timeout: Double) -> Int32? {
         let deadline = Date().addingTimeInterval(timeout)
-        var interval: useconds_t = 100
         while true {
             if let status = poll() { return status }
             if Date() >= deadline { return nil }
-            usleep(interval)
-            interval = min(interval * 2, 10_000)
+            usleep(10_000)
         }
-    }
-
-    /// Sends `signal` to the child, or to its whole process group when it leads one.
-    private func send(_ signal: Int32) {
-        if leadsGroup { kill(-pid, signal) } else { kill(pid, signal) }
     }
 
     /// SIGTERM, then SIGKILL if the child has not ended within `grace` seconds.
     public func stop(grace: Double = 5) {
         guard isRunning else { return }
-        send(grace > 0 ? SIGTERM : SIGKILL)
+        kill(pid, grace > 0 ? SIGTERM : SIGKILL)
         if wait(timeout: grace) == nil {
-            send(SIGKILL)
+            kill(pid, SIGKILL)
             wait(timeout: 10)
         }
     }
@@ -135,7 +120,7 @@ public final class ChildProcess: @unchecked Sendable {
     /// SIGKILL at once: a server that dies mid-transfer.
     public func killNow() {
         guard isRunning else { return }
-        send(SIGKILL)
+        kill(pid, SIGKILL)
         wait(timeout: 10)
     }
 
@@ -143,13 +128,26 @@ public final class ChildProcess: @unchecked Sendable {
     /// throws with its stderr when it fails.
     public static func run(_ arguments: [String], environment: [String: String]? = nil, input: String? = nil,
                     timeout: Double = 60) throws -> String {
-        let result = try ProcessRunner.run(arguments, directory: FileManager.default.currentDirectoryPath,
-                                           environment: environment ?? ProcessInfo.processInfo.environment,
-                                           input: input, timeout: timeout)
-        guard result.succeeded else {
-            throw TestFailure("\(arguments.joined(separator: " ").prefix(200)) exited \(result.status): \(result.stderr)")
+        let directory = NSTemporaryDirectory() + "anvcs-run-" + UUID().uuidString
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        var inputPath: String?
+        if let input {
+            inputPath = directory + "/stdin"
+            try Data(input.utf8).write(to: URL(fileURLWithPath: directory + "/stdin"))
         }
-        return result.stdout
+        let child = try ChildProcess(arguments, environment: environment, stdoutPath: directory + "/stdout",
+                                     stderrPath: directory + "/stderr", inputPath: inputPath)
+        guard let status = child.wait(timeout: timeout) else {
+            child.killNow()
+            throw TestFailure("\(child.commandLine) did not finish within \(Int(timeout)) s and was killed")
+        }
+        let output = (try? String(contentsOfFile: directory + "/stdout", encoding: .utf8)) ?? ""
+        guard status == 0 else {
+            let errors = (try? String(contentsOfFile: directory + "/stderr", encoding: .utf8)) ?? ""
+            throw TestFailure("\(child.commandLine) exited \(status): \(errors)")
+        }
+        return output
     }
 }
 

@@ -36,40 +36,37 @@ public struct ProcessResult: Sendable {
     public var succeeded: Bool { status == 0 }
 }
 
-/// Runs real processes with a controlled environment, through `ChildProcess` (empty signal
-/// mask, its own process group) and never for longer than `timeout`: a command that hangs is
-/// killed with everything it started and fails the test naming itself, instead of holding a
-/// test thread until CI's own limit ends the whole run without a word.
+/// Runs real processes with a controlled environment.
 public enum ProcessRunner {
-    /// Seconds a single command may run; `ANVCS_TEST_COMMAND_TIMEOUT` overrides.
-    public static var defaultTimeout: Double {
-        ProcessInfo.processInfo.environment["ANVCS_TEST_COMMAND_TIMEOUT"].flatMap(Double.init) ?? 300
-    }
-
-    public static func run(_ arguments: [String], directory: String, environment: [String: String], input: String? = nil,
-                           timeout: Double? = nil) throws -> ProcessResult {
-        let scratch = NSTemporaryDirectory() + "anvcs-test-run-" + UUID().uuidString
-        try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: scratch) }
-        var inputPath: String?
+    public static func run(_ arguments: [String], directory: String, environment: [String: String], input: String? = nil) throws -> ProcessResult {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = arguments
+        process.environment = environment
+        process.currentDirectoryURL = URL(fileURLWithPath: directory)
+        let outFile = FileManager.default.temporaryDirectory.appendingPathComponent("anvcs-test-out-\(UUID().uuidString)")
+        let errFile = FileManager.default.temporaryDirectory.appendingPathComponent("anvcs-test-err-\(UUID().uuidString)")
+        _ = FileManager.default.createFile(atPath: outFile.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: errFile.path, contents: nil)
+        defer {
+            try? FileManager.default.removeItem(at: outFile)
+            try? FileManager.default.removeItem(at: errFile)
+        }
+        let out = try FileHandle(forWritingTo: outFile), err = try FileHandle(forWritingTo: errFile)
+        process.standardOutput = out
+        process.standardError = err
+        let inPipe = Pipe()
+        process.standardInput = input == nil ? FileHandle.nullDevice : inPipe
+        try process.run()
         if let input {
-            inputPath = scratch + "/stdin"
-            try Data(input.utf8).write(to: URL(fileURLWithPath: scratch + "/stdin"))
+            inPipe.fileHandleForWriting.write(Data(input.utf8))
+            try inPipe.fileHandleForWriting.close()
         }
-        // env -C sets the working directory in the child: posix_spawn has no portable chdir
-        // action, and changing this process's directory would race with other tests.
-        let child = try ChildProcess(["/usr/bin/env", "-C", directory] + arguments, environment: environment,
-                                     stdoutPath: scratch + "/stdout", stderrPath: scratch + "/stderr",
-                                     inputPath: inputPath, ownGroup: true)
-        let limit = timeout ?? defaultTimeout
-        guard let status = child.wait(timeout: limit) else {
-            child.killNow()
-            let errors = (try? String(contentsOfFile: scratch + "/stderr", encoding: .utf8)) ?? ""
-            throw TestFailure("\(arguments.joined(separator: " ").prefix(200)) in \(directory) did not finish within \(Int(limit)) s and was killed; stderr so far: \(errors.suffix(2000))")
-        }
-        return ProcessResult(status: status,
-                             stdout: String(decoding: (try? Data(contentsOf: URL(fileURLWithPath: scratch + "/stdout"))) ?? Data(), as: UTF8.self),
-                             stderr: String(decoding: (try? Data(contentsOf: URL(fileURLWithPath: scratch + "/stderr"))) ?? Data(), as: UTF8.self))
+        process.waitUntilExit()
+        try out.close(); try err.close()
+        return ProcessResult(status: process.terminationStatus,
+                             stdout: String(decoding: (try? Data(contentsOf: outFile)) ?? Data(), as: UTF8.self),
+                             stderr: String(decoding: (try? Data(contentsOf: errFile)) ?? Data(), as: UTF8.self))
     }
 }
 
