@@ -158,7 +158,7 @@ import Testing
         let one = try p.t.run([Built.gitAnvcs, "hydrate", "d"], in: clone)
         #expect(one.succeeded, "\(one.stderr)")
         #expect(p.contents("d/b.bin", in: clone) == b)
-        #expect(try p.t.run(["git", "status", "--porcelain"], in: clone).stdout.isEmpty)
+        #expect(try p.t.git(["-C", clone, "status", "--porcelain"]).isEmpty)
         #expect(try p.t.run([Built.gitAnvcs, "hydrate", "--all"], in: clone).succeeded)
         #expect(p.contents("a.bin", in: clone) == a)
         #expect((try p.status(in: clone)["unhydrated"] as? [String]) == [])
@@ -183,10 +183,10 @@ import Testing
         #expect(!limited.succeeded, "a hydration that could not write must say so: \(limited.stdout)")
         #expect(limited.stderr.contains("model.bin"), "\(limited.stderr)")
         #expect(p.contents("model.bin", in: clone) == pointer, "the pointer stays")
-        let tracked = Set(try p.t.run(["git", "ls-files"], in: clone).stdout.split(separator: "\n").map(String.init))
+        let tracked = Set(try p.t.git(["-C", clone, "ls-files"]).split(separator: "\n").map(String.init))
         let leftovers = try FileManager.default.contentsOfDirectory(atPath: clone).filter { $0 != ".git" && !tracked.contains($0) }
         #expect(leftovers.isEmpty, "no partial file is left beside it: \(leftovers)")
-        #expect(try p.t.run(["git", "status", "--porcelain"], in: clone).stdout.isEmpty)
+        #expect(try p.t.git(["-C", clone, "status", "--porcelain"]).isEmpty)
 
         let again = try p.t.run([Built.gitAnvcs, "hydrate", "--all"], in: clone)
         #expect(again.succeeded, "\(again.stderr)")
