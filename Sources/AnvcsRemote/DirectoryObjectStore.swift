@@ -50,6 +50,29 @@ public struct DirectoryObjectStore: ObjectStore {
 
     public func get(_ key: String) throws(RemoteError) -> [UInt8]? { try readFile(root + "/" + key) }
 
+    public func stream(_ key: String, restart: () throws(RemoteError) -> Void,
+                     consume: (UnsafeRawBufferPointer) throws(RemoteError) -> Void) throws(RemoteError) -> Bool {
+        let path = root + "/" + key
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        if fd < 0 {
+            if errno == ENOENT { return false }
+            throw .fileSystem(operation: "open", path: path, errno: errno)
+        }
+        defer { close(fd) }
+        try restart()
+        let chunk = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 16)
+        defer { chunk.deallocate() }
+        while true {
+            let n = read(fd, chunk.baseAddress, chunk.count)
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw .fileSystem(operation: "read", path: path, errno: errno)
+            }
+            if n == 0 { return true }
+            try consume(UnsafeRawBufferPointer(rebasing: chunk[0..<n]))
+        }
+    }
+
     public func list(prefix: String) throws(RemoteError) -> [StoredObject] {
         let directory = root + "/" + prefix
         guard let names = try? FileManager.default.contentsOfDirectory(atPath: directory) else { return [] }

@@ -21,6 +21,13 @@ public protocol ObjectStore: Sendable {
     func put(_ key: String, bytes: [UInt8]) throws(RemoteError)
     /// Reads an object; nil when it does not exist.
     func get(_ key: String) throws(RemoteError) -> [UInt8]?
+    /// Streams an object into `consume` piece by piece, never whole in memory (packs can be
+    /// large, and a consumer such as the pack indexer works while the rest is still arriving).
+    /// `restart` runs before the first piece and again before a retried transfer starts over, so
+    /// the consumer drops what it received. Returns false when the object does not exist.
+    /// An error thrown by `consume` ends the read and is rethrown as it is.
+    func stream(_ key: String, restart: () throws(RemoteError) -> Void,
+              consume: (UnsafeRawBufferPointer) throws(RemoteError) -> Void) throws(RemoteError) -> Bool
     func list(prefix: String) throws(RemoteError) -> [StoredObject]
     func delete(_ key: String) throws(RemoteError)
     /// Refuses a store that cannot make compare-and-swap safe (run once, when the remote is created).

@@ -66,6 +66,26 @@ public struct S3ObjectStore: ObjectStore {
         }
     }
 
+    public func stream(_ relative: String, restart: () throws(RemoteError) -> Void,
+                     consume: (UnsafeRawBufferPointer) throws(RemoteError) -> Void) throws(RemoteError) -> Bool {
+        // The client takes an escaping consumer; this one never outlives the call.
+        let failure = ConsumerFailure()
+        do {
+            try withoutActuallyEscaping(consume) { consume in
+                _ = try client.getObject(bucket: s3.bucket, key: key(relative), prepare: {
+                    do throws(RemoteError) { try restart() } catch { failure.error = error; throw error }
+                }, consume: { piece in
+                    do throws(RemoteError) { try consume(piece) } catch { failure.error = error; throw error }
+                })
+            }
+            return true
+        } catch {
+            if let own = failure.error { throw own }
+            if case StorageError.notFound = error { return false }
+            throw map(error)
+        }
+    }
+
     public func list(prefix relative: String) throws(RemoteError) -> [StoredObject] {
         do {
             let full = key(relative) + "/"
@@ -125,4 +145,9 @@ public struct S3ObjectStore: ObjectStore {
             return .storage(storage, location: location)
         }
     }
+}
+
+/// The consumer's own error, kept apart from the transport's so it reaches the caller unwrapped.
+private final class ConsumerFailure {
+    var error: RemoteError?
 }

@@ -129,23 +129,27 @@ public final class StoreRemoteBackend: RemoteBackend {
         return todo.map(\.name)
     }
 
+    /// Streams one pack from the store into libgit2's indexer, so indexing runs while the rest
+    /// is still arriving and a pack of any size stays out of memory. The indexer checks the
+    /// pack's trailing checksum against its content, and the name must be that checksum.
     static func fetchPack(_ name: String, from store: any ObjectStore, into directory: String,
                           requireConnected: Bool = false) throws(RemoteError) {
-        guard let bytes = try store.get(RefsManifest.packKey(name)) else {
-            throw .missingPack(name: name, location: store.location)
+        var indexer: PackIndexer?
+        func failed(_ error: GitError) -> RemoteError {
+            .corruptPack(name: name, location: store.location, detail: error.message)
         }
-        let trailer = bytes.count >= 32 ? bytes.suffix(20).map { String(format: "%02x", $0) }.joined() : ""
-        guard trailer == name else {
-            throw .corruptPack(name: name, location: store.location, detail: "its checksum trailer is \(trailer.isEmpty ? "missing" : trailer)")
-        }
+        let found = try store.stream(RefsManifest.packKey(name), restart: { () throws(RemoteError) in
+            // A retried transfer starts over: the new indexer's temporary files replace the old one's.
+            indexer = nil
+            do throws(GitError) { indexer = try PackIndexer(directory: directory, label: "pack-\(name)", requireConnected: requireConnected) } catch {
+                throw failed(error)
+            }
+        }, consume: { (piece: UnsafeRawBufferPointer) throws(RemoteError) in
+            do throws(GitError) { try indexer?.append(piece) } catch { throw failed(error) }
+        })
+        guard found, let indexer else { throw .missingPack(name: name, location: store.location) }
         let indexed: IndexedPack
-        do {
-            let indexer = try PackIndexer(directory: directory, label: "pack-\(name)", requireConnected: requireConnected)
-            try indexer.append(contentsOf: bytes)
-            indexed = try indexer.commit()
-        } catch {
-            throw .corruptPack(name: name, location: store.location, detail: error.message)
-        }
+        do throws(GitError) { indexed = try indexer.commit() } catch { throw failed(error) }
         guard indexed.name == name else {
             throw .corruptPack(name: name, location: store.location, detail: "it indexes as \(indexed.name)")
         }

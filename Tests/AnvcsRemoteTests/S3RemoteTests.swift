@@ -24,6 +24,31 @@ import Testing
         #expect(!rejected.succeeded && rejected.stderr.contains("non-fast-forward"), "\(rejected.stderr)")
     }
 
+    /// A pack larger than what the S3 client keeps in memory for a response (64 MiB): the fetch
+    /// streams it into the indexer instead of collecting it, so clone works at any pack size.
+    @Test func clonesAPackLargerThanTheInMemoryResponseLimit() throws {
+        let moto = try server()
+        let f = try RemoteFixture()
+        f.work.environment.merge(moto.environment()) { $1 }
+        // Incompressible, so the pack holds ~70 MiB whatever zlib does.
+        var generator = SystemRandomNumberGenerator()
+        var bytes = [UInt8](repeating: 0, count: 70 << 20)
+        for index in stride(from: 0, to: bytes.count, by: 8) {
+            withUnsafeBytes(of: generator.next() as UInt64) { word in
+                for offset in 0..<8 { bytes[index + offset] = word[offset] }
+            }
+        }
+        try Data(bytes).write(to: URL(fileURLWithPath: f.work.path + "/large.bin"))
+        try f.work.git(["add", "large.bin"])
+        try f.work.git(["commit", "-qm", "large"])
+        let tip = try f.rev("HEAD", in: f.work.path)
+        let url = "anvcs::s3://repo-a/large-pack?endpoint=\(moto.endpoint)"
+        try f.work.git(["push", "-q", url, "main"])
+        let clone = try f.clone(url, into: "clone")
+        #expect(try f.rev("HEAD", in: clone) == tip)
+        #expect(FileManager.default.contents(atPath: clone + "/large.bin") == Data(bytes))
+    }
+
     /// The endpoint configured once (git config anvcs.adapters.s3.endpoint-url) serves every
     /// anvcs::s3:// URL of the repository that does not name one.
     @Test func endpointFromTheRepositorysSettings() throws {
