@@ -1,9 +1,14 @@
 import CLibgit2
+#if canImport(Glibc)
+import Glibc
+#endif
 
-/// A pack file built by libgit2's pack builder, in memory.
-public struct BuiltPack: Sendable {
-    /// The pack's bytes (header, objects, trailing SHA-1 checksum).
-    public let bytes: [UInt8]
+/// A pack file built by libgit2's pack builder, written to a file.
+public struct WrittenPack: Sendable {
+    /// The file (header, objects, trailing SHA-1 checksum).
+    public let path: String
+    /// Its size in bytes.
+    public let size: UInt64
     /// How many objects it holds.
     public let objectCount: Int
     /// The pack's name as git names it (`pack-<name>.pack`): its trailing checksum in hex.
@@ -18,9 +23,11 @@ public struct IndexedPack: Sendable {
 
 extension Repository {
     /// Packs every object reachable from `tips` that is not reachable from `known` (objects the
-    /// receiver already has), without deltas against objects outside the pack (never thin).
+    /// receiver already has), without deltas against objects outside the pack (never thin), into
+    /// a new file at `path` (created exclusively; removed again on failure). The pack streams
+    /// to the file as libgit2 produces it, so it is never whole in memory, whatever its size.
     /// Tips may be commits or annotated tags; ids in `known` missing here are ignored.
-    public func buildPack(tips: [ObjectID], known: [ObjectID]) throws(GitError) -> BuiltPack {
+    public func writePack(tips: [ObjectID], known: [ObjectID], to path: String) throws(GitError) -> WrittenPack {
         var builder: OpaquePointer?
         try check("git_packbuilder_new", git_packbuilder_new(&builder, pointer))
         defer { git_packbuilder_free(builder) }
@@ -69,16 +76,30 @@ extension Repository {
         if pushed > 0 {
             try check("git_packbuilder_insert_walk", git_packbuilder_insert_walk(builder, walk))
         }
-        var buf = git_buf()
-        defer { git_buf_dispose(&buf) }
-        try check("git_packbuilder_write_buf", git_packbuilder_write_buf(&buf, builder))
-        let bytes = Array(UnsafeRawBufferPointer(start: buf.ptr, count: Int(buf.size)))
         let count = Int(git_packbuilder_object_count(builder))
-        let name = bytes.count >= 20 ? bytes.suffix(20).map { b in
-            let d = Array("0123456789abcdef".utf8)
-            return String(decoding: [d[Int(b >> 4)], d[Int(b & 0xf)]], as: UTF8.self)
-        }.joined() : ""
-        return BuiltPack(bytes: bytes, objectCount: count, name: name)
+        let fd = Glibc.open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw Self.fileError("open", path) }
+        let sink = PackFileSink(fd: fd)
+        let rc = withExtendedLifetime(sink) {
+            git_packbuilder_foreach(builder, { data, size, payload in
+                let sink = Unmanaged<PackFileSink>.fromOpaque(payload!).takeUnretainedValue()
+                return sink.write(UnsafeRawBufferPointer(start: data, count: size)) ? 0 : -1
+            }, Unmanaged.passUnretained(sink).toOpaque())
+        }
+        let closed = close(fd) == 0
+        if let code = sink.errno {
+            unlink(path)
+            throw GitError(call: "write(\(path))", code: .other(-1), message: String(cString: strerror(code)))
+        }
+        do throws(GitError) { try check("git_packbuilder_foreach", rc) } catch { unlink(path); throw error }
+        guard closed else { let error = Self.fileError("close", path); unlink(path); throw error }
+        let digits = Array("0123456789abcdef".utf8)
+        let name = sink.size >= 32 ? String(decoding: sink.tail.flatMap { [digits[Int($0 >> 4)], digits[Int($0 & 0xf)]] }, as: UTF8.self) : ""
+        return WrittenPack(path: path, size: sink.size, objectCount: count, name: name)
+    }
+
+    static func fileError(_ operation: String, _ path: String) -> GitError {
+        GitError(call: "\(operation)(\(path))", code: .other(-1), message: String(cString: strerror(errno)))
     }
 
     /// The directory where this repository keeps its packs (`objects/pack`).
@@ -151,5 +172,34 @@ public final class PackIndexer {
         try check("git_indexer_commit(\(label))", git_indexer_commit(pointer, &stats))
         let name = git_indexer_name(pointer).map { String(cString: $0) } ?? ""
         return IndexedPack(name: name, objectCount: Int(stats.indexed_objects))
+    }
+}
+
+/// Where `git_packbuilder_foreach` pours the pack: the file, its size so far and its last 20
+/// bytes (the trailing checksum, which is the pack's name).
+private final class PackFileSink {
+    let fd: Int32
+    var size: UInt64 = 0
+    var tail: [UInt8] = []
+    /// The first write error; the pack builder is stopped there.
+    var errno: Int32?
+
+    init(fd: Int32) { self.fd = fd }
+
+    func write(_ bytes: UnsafeRawBufferPointer) -> Bool {
+        var offset = 0
+        while offset < bytes.count {
+            let n = Glibc.write(fd, bytes.baseAddress! + offset, bytes.count - offset)
+            if n < 0 {
+                if Glibc.errno == EINTR { continue }
+                errno = Glibc.errno
+                return false
+            }
+            offset += n
+        }
+        size += UInt64(bytes.count)
+        tail.append(contentsOf: bytes.suffix(20))
+        if tail.count > 20 { tail.removeFirst(tail.count - 20) }
+        return true
     }
 }

@@ -48,6 +48,58 @@ public struct DirectoryObjectStore: ObjectStore {
         try writeAtomically(path, bytes)
     }
 
+    /// A hard link when the file is on the store's file system, a streamed copy otherwise; either
+    /// way synced under a temporary name and renamed into place.
+    public func put(_ key: String, file source: String) throws(RemoteError) {
+        let path = root + "/" + key
+        let directory = (path as NSString).deletingLastPathComponent
+        try makeDirectory(directory)
+        let temporary = directory + "/.tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        if link(source, temporary) != 0 {
+            try copyFile(source, to: temporary)
+        }
+        let fd = open(temporary, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { let code = errno; unlink(temporary); throw .fileSystem(operation: "open", path: temporary, errno: code) }
+        let synced = fsync(fd) == 0
+        let code = errno
+        close(fd)
+        guard synced else { unlink(temporary); throw .fileSystem(operation: "fsync", path: temporary, errno: code) }
+        guard rename(temporary, path) == 0 else {
+            let code = errno
+            unlink(temporary)
+            throw .fileSystem(operation: "rename", path: path, errno: code)
+        }
+        let dfd = open(directory, O_RDONLY | O_CLOEXEC)
+        if dfd >= 0 { fsync(dfd); close(dfd) }
+    }
+
+    private func copyFile(_ source: String, to target: String) throws(RemoteError) {
+        let input = open(source, O_RDONLY | O_CLOEXEC)
+        guard input >= 0 else { throw .fileSystem(operation: "open", path: source, errno: errno) }
+        defer { close(input) }
+        let output = open(target, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+        guard output >= 0 else { throw .fileSystem(operation: "create", path: target, errno: errno) }
+        let chunk = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 16)
+        defer { chunk.deallocate() }
+        func fail(_ operation: String, _ path: String) -> RemoteError {
+            let code = errno
+            close(output); unlink(target)
+            return .fileSystem(operation: operation, path: path, errno: code)
+        }
+        while true {
+            let n = read(input, chunk.baseAddress, chunk.count)
+            if n < 0 { if errno == EINTR { continue }; throw fail("read", source) }
+            if n == 0 { break }
+            var done = 0
+            while done < n {
+                let w = write(output, chunk.baseAddress! + done, n - done)
+                if w < 0 { if errno == EINTR { continue }; throw fail("write", target) }
+                done += w
+            }
+        }
+        guard close(output) == 0 else { let code = errno; unlink(target); throw .fileSystem(operation: "close", path: target, errno: code) }
+    }
+
     public func get(_ key: String) throws(RemoteError) -> [UInt8]? { try readFile(root + "/" + key) }
 
     public func stream(_ key: String, restart: () throws(RemoteError) -> Void,

@@ -19,6 +19,8 @@ public protocol ObjectStore: Sendable {
     func replaceManifest(with bytes: [UInt8], expected: String?) throws(RemoteError) -> Bool
     /// Stores an immutable object (writing the same key twice writes the same bytes).
     func put(_ key: String, bytes: [UInt8]) throws(RemoteError)
+    /// Stores an immutable object from a file, streamed (multipart on S3 above its threshold).
+    func put(_ key: String, file path: String) throws(RemoteError)
     /// Reads an object; nil when it does not exist.
     func get(_ key: String) throws(RemoteError) -> [UInt8]?
     /// Streams an object into `consume` piece by piece, never whole in memory (packs can be

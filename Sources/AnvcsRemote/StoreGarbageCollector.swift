@@ -40,9 +40,11 @@ public struct StoreGarbageCollector {
                 if consolidated == nil {
                     try backend.downloadPacks(of: manifest, into: repository, verbosity: 1)
                     let tips = manifest.refs.values.compactMap { ObjectID(hex: $0) }
-                    let pack = try repository.buildPack(tips: tips, known: [])
-                    try store.put(RefsManifest.packKey(pack.name), bytes: pack.bytes)
-                    consolidated = .init(name: pack.name, size: UInt64(pack.bytes.count), objects: pack.objectCount, created: stamp)
+                    guard var pack = try StoreRemoteBackend.uploadPack(tips: tips, known: [], repository: repository, store: store) else {
+                        return report
+                    }
+                    pack.created = stamp
+                    consolidated = pack
                     report.consolidated = pack.name
                     consolidatedFrom = Set(manifest.packs.map(\.name))
                     consolidatedRefs = manifest.refs

@@ -155,6 +155,21 @@ public final class StoreRemoteBackend: RemoteBackend {
         }
     }
 
+    /// Packs what `tips` reach beyond `known` into a temporary file under `.git/anvcs/` and
+    /// uploads it under its content name; nil when there is nothing to pack. The file is
+    /// removed whatever happens, and an upload that fails leaves at most an unlisted pack.
+    static func uploadPack(tips: [ObjectID], known: [ObjectID], repository: Repository,
+                           store: any ObjectStore) throws -> RefsManifest.Pack? {
+        let directory = repository.commonDirectory + "anvcs"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let path = directory + "/outgoing-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).pack"
+        defer { unlink(path) }
+        let pack = try repository.writePack(tips: tips, known: known, to: path)
+        guard pack.objectCount > 0 else { return nil }
+        try store.put(RefsManifest.packKey(pack.name), file: pack.path)
+        return .init(name: pack.name, size: pack.size, objects: pack.objectCount, created: Int64(Date().timeIntervalSince1970))
+    }
+
     private func mergeRemoteNotes(_ manifest: RefsManifest, repository: Repository) throws {
         guard let remote = manifest.ref(Self.notesRef), try repository.hasObject(remote) else { return }
         let tracking = context.notesTrackingRef
@@ -236,12 +251,8 @@ public final class StoreRemoteBackend: RemoteBackend {
                 .subtracting(uploadedTips)
             if !tips.isEmpty {
                 let known = manifest.refs.values.compactMap { ObjectID(hex: $0) } + uploadedTips
-                let pack = try repository.buildPack(tips: Array(tips), known: known)
-                if pack.objectCount > 0 {
-                    try store.put(RefsManifest.packKey(pack.name), bytes: pack.bytes)
-                    uploaded.append(.init(name: pack.name, size: UInt64(pack.bytes.count), objects: pack.objectCount,
-                                          created: Int64(Date().timeIntervalSince1970)))
-                }
+                let pack = try Self.uploadPack(tips: Array(tips), known: known, repository: repository, store: store)
+                if let pack { uploaded.append(pack) }
                 uploadedTips += tips
             }
             var next = manifest
