@@ -29,6 +29,31 @@ import Testing
         #expect(try f.must(["for-each-ref"], in: target).isEmpty)
     }
 
+    /// A file-size limit (`ulimit -f`, SIGXFSZ ignored) stands in for a disk that fills while
+    /// the pack is written: the push fails with the errno, the remote keeps its refs and packs,
+    /// and no temporary pack stays under .git/anvcs.
+    @Test func diskFullWhileWritingThePackFailsThePushAndKeepsTheRemoteSimulatedWithAFileSizeLimit() throws {
+        let f = try RemoteFixture()
+        let (url, store, _) = try published(f)
+        let before = try f.must(["ls-remote", url], in: f.work.path)
+        let packsBefore = try FileManager.default.contentsOfDirectory(atPath: store + "/packs").sorted()
+        var generator = SystemRandomNumberGenerator()
+        let noise = (0..<(2 << 20)).map { _ in UInt8.random(in: 0...255, using: &generator) }
+        try Data(noise).write(to: URL(fileURLWithPath: f.work.path + "/noise.bin"))
+        try f.work.git(["add", "noise.bin"])
+        try f.work.git(["commit", "-qm", "noise"])
+        let r = try f.work.run(["/bin/sh", "-c", "trap '' XFSZ; ulimit -f 1024; exec git push \"$0\" main", url])
+        #expect(!r.succeeded)
+        #expect(r.stderr.contains("File too large"), "\(r.stderr)")
+        #expect(try f.must(["ls-remote", url], in: f.work.path) == before)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: store + "/packs").sorted() == packsBefore)
+        let leftovers = (try? FileManager.default.contentsOfDirectory(atPath: f.work.path + "/.git/anvcs")) ?? []
+        #expect(!leftovers.contains { $0.hasPrefix("outgoing-") }, "\(leftovers)")
+        // With room again, the same push goes through.
+        try f.work.git(["push", "-q", url, "main"])
+        #expect(try f.must(["ls-remote", url], in: f.work.path) != before)
+    }
+
     @Test func missingPackAndInvalidManifestAreNamed() throws {
         let f = try RemoteFixture()
         let (url, store, pack) = try published(f)
