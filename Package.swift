@@ -45,6 +45,8 @@ let package = Package(
         .target(name: "AnvcsSQLite", dependencies: ["CSQLite3"], exclude: ["README.md"], swiftSettings: strict),
         .target(name: "AnvcsHTTP", dependencies: ["CLibcurl", "CCurlShim"], exclude: ["README.md"], swiftSettings: strict),
 
+        .target(name: "AnvcsProcess", exclude: ["README.md"], swiftSettings: strict),
+
         // Layers.
         .target(name: "AnvcsConfig", dependencies: ["Yams"], exclude: ["README.md"], swiftSettings: strict),
         .target(name: "AnvcsStorage", dependencies: [
@@ -55,7 +57,7 @@ let package = Package(
             .product(name: "Crypto", package: "swift-crypto"),
         ], exclude: ["README.md"], swiftSettings: strict),
         .target(name: "AnvcsArtifacts", dependencies: [
-            "AnvcsGit", "AnvcsConfig", "AnvcsStorage", "AnvcsSQLite",
+            "AnvcsGit", "AnvcsConfig", "AnvcsStorage", "AnvcsSQLite", "AnvcsProcess",
             .product(name: "Crypto", package: "swift-crypto"),
         ], exclude: ["README.md"], swiftSettings: strict),
         .target(name: "AnvcsCRDT", exclude: ["README.md"], swiftSettings: strict),
@@ -68,13 +70,13 @@ let package = Package(
         ], exclude: ["README.md"], swiftSettings: strict),
 
         .target(name: "AnvcsRemote", dependencies: [
-            "AnvcsGit", "AnvcsProvenance", "AnvcsStorage", "AnvcsHTTP",
+            "AnvcsGit", "AnvcsProvenance", "AnvcsStorage", "AnvcsHTTP", "AnvcsProcess",
             .product(name: "Crypto", package: "swift-crypto"),
         ], exclude: ["README.md"], swiftSettings: strict),
 
         // The only module that parses arguments, reads the environment and prints.
         .target(name: "AnvcsCommands", dependencies: [
-            "AnvcsGit", "AnvcsConfig", "AnvcsProvenance", "AnvcsStorage", "AnvcsArtifacts", "AnvcsCRDT", "AnvcsMerge", "AnvcsRemote", "CHeapStats",
+            "AnvcsGit", "AnvcsConfig", "AnvcsProvenance", "AnvcsStorage", "AnvcsArtifacts", "AnvcsCRDT", "AnvcsMerge", "AnvcsRemote", "AnvcsProcess", "CHeapStats",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], exclude: ["README.md"], swiftSettings: strict),
         .executableTarget(name: "git-anvcs", dependencies: ["AnvcsCommands"], exclude: ["README.md"], swiftSettings: strict),
@@ -83,7 +85,7 @@ let package = Package(
         .executableTarget(name: "git-remote-anvcs", dependencies: ["AnvcsRemote", "AnvcsConfig", "AnvcsGit"], swiftSettings: strict),
         // The merge engine with every parser; `git anvcs merge-driver` and `merge-file` exec it.
         .target(name: "AnvcsMergeTool", dependencies: [
-            "AnvcsMerge", "AnvcsMergeSwift",
+            "AnvcsMerge", "AnvcsMergeSwift", "AnvcsProcess",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], exclude: ["README.md"], swiftSettings: strict),
         .executableTarget(name: "anvcs-merge-engine", dependencies: ["AnvcsMergeTool"], exclude: ["README.md"], swiftSettings: strict),

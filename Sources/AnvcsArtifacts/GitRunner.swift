@@ -1,3 +1,4 @@
+import AnvcsProcess
 import Foundation
 
 /// Runs the `git` executable in a repository with an environment the caller gives (this module
@@ -45,7 +46,7 @@ public struct GitRunner: Sendable {
         }
         let output = out.fileHandleForReading.readDataToEndOfFile()
         group.wait()
-        process.waitUntilExit()
+        process.waitUntilExitPromptly()
         guard process.terminationStatus == 0 else {
             let message = String(decoding: errorBox.data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
             throw .io("git \(arguments.prefix(3).joined(separator: " ")) failed (exit \(process.terminationStatus)): \(message)")

@@ -1,4 +1,5 @@
 import AnvcsMerge
+import AnvcsProcess
 import Foundation
 
 /// File and configuration plumbing shared by the merge commands.
@@ -62,7 +63,7 @@ enum MergeFileIO {
         process.standardError = FileHandle.nullDevice
         do { try process.run() } catch { return nil }
         let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
+        process.waitUntilExitPromptly()
         guard process.terminationStatus == 0 else { return nil }
         let value = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
         return value.isEmpty ? nil : value

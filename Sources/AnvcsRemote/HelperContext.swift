@@ -1,4 +1,5 @@
 import AnvcsGit
+import AnvcsProcess
 import Foundation
 
 /// What a backend needs to know about the process it runs in; filled by the executable,
@@ -96,7 +97,7 @@ enum ChildProcess {
         }
         let outData = out.fileHandleForReading.readDataToEndOfFile()
         group.wait()
-        process.waitUntilExit()
+        process.waitUntilExitPromptly()
         return Result(status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
                       stderr: String(decoding: errBox.data, as: UTF8.self))
     }

@@ -78,12 +78,19 @@ import Testing
             return meta["artifacts"] as? [[String: Any]] ?? []
         }
 
-        /// Waits (up to 20 s) for the background drain to empty the queue.
+        /// Waits (up to 20 s) for the background drain to empty the queue. Done means: no commit
+        /// still marked pending (the post-commit hook marks it before it starts the drainer, and
+        /// the drainer queues its artifacts only after it started, so an empty queue alone can be
+        /// seen before the drainer ran), no drainer running, and nothing queued.
         func waitForUploads() throws {
             let deadline = Date().addingTimeInterval(20)
+            let pending = t.path + "/.git/anvcs/pending"
             while Date() < deadline {
-                if try queued() == 0, !FileManager.default.fileExists(atPath: t.path + "/.git/anvcs/pending/.drainer") { return }
-                usleep(50_000)
+                let waiting = ((try? FileManager.default.contentsOfDirectory(atPath: pending)) ?? []).contains {
+                    !$0.hasPrefix(".") && !$0.hasSuffix(".env")
+                }
+                if !waiting, !FileManager.default.fileExists(atPath: pending + "/.drainer"), try queued() == 0 { return }
+                usleep(20_000)
             }
             throw TestFailure("uploads still queued after 20 s: \(try status())")
         }

@@ -1,3 +1,4 @@
+import AnvcsProcess
 import Foundation
 
 /// An editing trace in the sequential or concurrent form of josephg/editing-traces.
@@ -43,7 +44,7 @@ struct EditingTrace {
         process.standardOutput = output
         try process.run()
         let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
+        process.waitUntilExitPromptly()
         guard process.terminationStatus == 0 else {
             throw Failure(description: "gzip -dc \(path) failed with status \(process.terminationStatus): is it a gzip file?")
         }

@@ -1,3 +1,4 @@
+import AnvcsProcess
 import Foundation
 
 /// Runs a program and collects its output. Used to drive git itself where git, not libgit2,
@@ -47,7 +48,7 @@ enum Subprocess {
             group.wait()
             errData = errBox.data
         }
-        process.waitUntilExit()
+        process.waitUntilExitPromptly()
         return Result(status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
                       stderr: String(decoding: errData, as: UTF8.self))
     }
