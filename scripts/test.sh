@@ -14,7 +14,9 @@ for setup in scripts/test-deps.d/*.sh; do
   "$setup"
 done
 swift build --build-tests
-# Bounded: the whole run is stopped after 45 minutes, so a hang ends in a failure that says so
+# Bounded twice: each command a test runs is killed with its process group after 300 s
+# (ANVCS_TEST_COMMAND_TIMEOUT; the test fails naming it), and the whole run is stopped after
+# 45 minutes, so a hang ends in a failure that says so
 # instead of running into CI's own limit without a word.
 status=0
 timeout --kill-after=60 2700 swift test --skip-build "$@" || status=$?

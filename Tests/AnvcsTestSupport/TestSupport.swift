@@ -62,7 +62,26 @@ public enum ProcessRunner {
             inPipe.fileHandleForWriting.write(Data(input.utf8))
             try inPipe.fileHandleForWriting.close()
         }
-        process.waitUntilExit()
+        // Not waitUntilExit(): on Linux it waits in 50 ms run-loop slices (most commands a test
+        // runs end in a few ms; thousands of them), and it has no deadline. Foundation's monitor
+        // sets the status before it clears isRunning. The child leads its own process group
+        // (Foundation spawns with POSIX_SPAWN_SETPGROUP), so an overrunning command is killed with
+        // whatever it started and fails the test by name instead of holding the suite.
+        let limit = environment["ANVCS_TEST_COMMAND_TIMEOUT"].flatMap(Double.init)
+            ?? ProcessInfo.processInfo.environment["ANVCS_TEST_COMMAND_TIMEOUT"].flatMap(Double.init) ?? 300
+        let deadline = Date().addingTimeInterval(limit)
+        var interval: useconds_t = 50
+        while process.isRunning {
+            if Date() >= deadline {
+                kill(-process.processIdentifier, SIGKILL)
+                while process.isRunning { usleep(1_000) }
+                try? out.close(); try? err.close()
+                let errors = String(decoding: (try? Data(contentsOf: errFile)) ?? Data(), as: UTF8.self)
+                throw TestFailure("\(arguments.joined(separator: " ").prefix(200)) in \(directory) did not finish within \(Int(limit)) s and was killed with its process group; stderr so far: \(errors.suffix(2000))")
+            }
+            usleep(interval)
+            interval = min(interval * 2, 2_000)
+        }
         try out.close(); try err.close()
         return ProcessResult(status: process.terminationStatus,
                              stdout: String(decoding: (try? Data(contentsOf: outFile)) ?? Data(), as: UTF8.self),
