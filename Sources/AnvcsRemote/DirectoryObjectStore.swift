@@ -64,13 +64,7 @@ public struct DirectoryObjectStore: ObjectStore {
         let code = errno
         close(fd)
         guard synced else { unlink(temporary); throw .fileSystem(operation: "fsync", path: temporary, errno: code) }
-        guard rename(temporary, path) == 0 else {
-            let code = errno
-            unlink(temporary)
-            throw .fileSystem(operation: "rename", path: path, errno: code)
-        }
-        let dfd = open(directory, O_RDONLY | O_CLOEXEC)
-        if dfd >= 0 { fsync(dfd); close(dfd) }
+        try publish(temporary, as: path, in: directory)
     }
 
     private func copyFile(_ source: String, to target: String) throws(RemoteError) {
@@ -201,6 +195,11 @@ public struct DirectoryObjectStore: ObjectStore {
             throw .fileSystem(operation: "fsync", path: temporary, errno: code)
         }
         close(fd)
+        try publish(temporary, as: path, in: directory)
+    }
+
+    /// Renames a synced temporary file over `path`, then syncs the directory so the rename lasts.
+    private func publish(_ temporary: String, as path: String, in directory: String) throws(RemoteError) {
         guard rename(temporary, path) == 0 else {
             let code = errno
             unlink(temporary)
