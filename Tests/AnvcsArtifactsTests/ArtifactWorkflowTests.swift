@@ -96,6 +96,21 @@ import Testing
         }
     }
 
+    /// What the post-commit hook leaves before its background drainer starts (the marker alone)
+    /// shows in `status`, so an empty upload queue right after a commit is not read as "all sent".
+    @Test func statusListsCommitsStillMarkedPending() throws {
+        let p = try Project()
+        try p.t.write("README.md", "hello\n")
+        try p.commitAll("readme")
+        try p.waitForUploads()
+        #expect((try p.status())["pending_commits"] as? [String] == [])
+        let head = try p.t.git(["rev-parse", "HEAD"]).trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(FileManager.default.createFile(atPath: p.t.path + "/.git/anvcs/pending/" + head, contents: nil))
+        #expect((try p.status())["pending_commits"] as? [String] == [head])
+        let text = try p.t.run([Built.gitAnvcs, "status"])
+        #expect(text.stdout.contains("capture pending): 1"), "\(text.stdout)")
+    }
+
     @Test func commitPinsInTheNoteAndCloneRebaseMergeHydrate() throws {
         let p = try Project()
         let model = try p.bytes("model.bin", count: 300_000, seed: 1)

@@ -3,7 +3,8 @@ import AnvcsProvenance
 import ArgumentParser
 import Foundation
 
-/// `git anvcs status`: queued uploads and unhydrated artifacts.
+/// `git anvcs status`: queued uploads, commits whose artifacts are not queued yet, and
+/// unhydrated artifacts.
 struct ArtifactStatus: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "status",
         abstract: "Show queued artifact uploads and pointer files not hydrated yet.")
@@ -18,6 +19,9 @@ struct ArtifactStatus: ParsableCommand {
         let queued = try services.queue().pending()
         let unhydrated = try services.unhydrated()
         let owedToPrimary = services.hybridQueueCount()
+        // Committed, but the background drainer has not turned them into notes and queued uploads
+        // yet (right after a commit, before the drainer started): an empty queue is not "all sent".
+        let pendingCommits = Array(Set(ArtifactHooks.pendingCommits(PendingCaptures(stateDirectory: services.stateDirectory)).map(\.0))).sorted()
         if json {
             let uploads: [JSONValue] = queued.map { q in
                 .object(JSONObject([
@@ -27,7 +31,8 @@ struct ArtifactStatus: ParsableCommand {
                 ]))
             }
             print(JSONValue.object(JSONObject([
-                ("queued_uploads", .array(uploads)), ("unhydrated", .array(unhydrated.map(JSONValue.string))),
+                ("queued_uploads", .array(uploads)), ("pending_commits", .array(pendingCommits.map(JSONValue.string))),
+                ("unhydrated", .array(unhydrated.map(JSONValue.string))),
                 ("owed_to_primary", .number(Double(owedToPrimary))),
             ])).serialized(pretty: true))
             return
@@ -36,6 +41,10 @@ struct ArtifactStatus: ParsableCommand {
         for q in queued {
             let error = q.lastError.map { ", last error: \($0)" } ?? ""
             print("  \(q.path)  \(q.sha256.prefix(12))  \(q.size) bytes  commit \(q.commit.prefix(7))  attempts \(q.attempts)\(error)")
+        }
+        if !pendingCommits.isEmpty {
+            print("Commits whose artifacts are queued next (capture pending): \(pendingCommits.count)")
+            for commit in pendingCommits { print("  \(commit.prefix(12))") }
         }
         if owedToPrimary > 0 { print("On the hybrid fallback only (owed to the primary): \(owedToPrimary)") }
         print("Unhydrated artifacts: \(unhydrated.count)")
