@@ -162,12 +162,23 @@ public final class StoreRemoteBackend: RemoteBackend {
                            store: any ObjectStore) throws -> RefsManifest.Pack? {
         let directory = repository.commonDirectory + "anvcs"
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        removeAbandonedOutgoingPacks(in: directory)
         let path = directory + "/outgoing-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).pack"
         defer { unlink(path) }
         let pack = try repository.writePack(tips: tips, known: known, to: path)
         guard pack.objectCount > 0 else { return nil }
         try store.put(RefsManifest.packKey(pack.name), file: pack.path)
         return .init(name: pack.name, size: pack.size, objects: pack.objectCount, created: Int64(Date().timeIntervalSince1970))
+    }
+
+    /// A push killed while it wrote or uploaded its pack leaves `outgoing-<pid>-<n>.pack`; once
+    /// that pid is gone the file is nobody's (a reused pid only delays its removal).
+    static func removeAbandonedOutgoingPacks(in directory: String) {
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? [] where name.hasPrefix("outgoing-") {
+            let fields = name.split(separator: "-")
+            guard fields.count == 3, let pid = pid_t(fields[1]), pid != getpid() else { continue }
+            if kill(pid, 0) != 0 && errno == ESRCH { unlink(directory + "/" + name) }
+        }
     }
 
     private func mergeRemoteNotes(_ manifest: RefsManifest, repository: Repository) throws {

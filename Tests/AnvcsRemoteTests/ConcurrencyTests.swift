@@ -70,6 +70,7 @@ import Testing
         try f.work.git(["push", "-q", url, "main"])
         var rng = SeededRandom(seed: UInt64(ProcessInfo.processInfo.environment["ANVCS_SEED"] ?? "") ?? 0x5eed)
         // A few hundred objects per push so that a kill lands in different phases.
+        var lastKilled: pid_t = 0
         for round in 0..<4 {
             try f.commits(40, prefix: "round\(round)")
             let process = Process()
@@ -83,13 +84,22 @@ import Testing
             for child in descendants(of: process.processIdentifier) { kill(child, SIGKILL) }
             kill(process.processIdentifier, SIGKILL)
             process.waitUntilExit()
+            lastKilled = process.processIdentifier
             let fresh = try f.clone(url, into: "fresh\(round)")
             let fsck = try f.git(["fsck", "--strict"], in: fresh)
             #expect(fsck.succeeded, "seed \(rng.seed) round \(round): \(fsck.stderr)")
         }
+        // A new commit, so the last push packs again: it removes the temporary packs the killed
+        // pushes left under .git/anvcs, and its own.
+        try f.commits(1, prefix: "final")
+        // One for sure, named after a process that is gone (the last killed push's git).
+        let abandoned = f.work.path + "/.git/anvcs/outgoing-\(lastKilled)-1.pack"
+        #expect(FileManager.default.createFile(atPath: abandoned, contents: Data("PACK".utf8)))
         try f.work.git(["push", "-q", url, "main"])
         let final = try f.clone(url, into: "final")
         #expect(try f.rev("HEAD", in: final) == f.work.head())
+        let leftovers = (try? FileManager.default.contentsOfDirectory(atPath: f.work.path + "/.git/anvcs")) ?? []
+        #expect(!leftovers.contains { $0.hasPrefix("outgoing-") }, "\(leftovers)")
     }
 
     @Test func gcConsolidatesPacksAndClonesStillWork() throws {
