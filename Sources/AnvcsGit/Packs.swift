@@ -93,8 +93,10 @@ extension Repository {
         }
         do throws(GitError) { try check("git_packbuilder_foreach", rc) } catch { unlink(path); throw error }
         guard closed else { let error = Self.fileError("close", path); unlink(path); throw error }
-        let digits = Array("0123456789abcdef".utf8)
-        let name = sink.size >= 32 ? String(decoding: sink.tail.flatMap { [digits[Int($0 >> 4)], digits[Int($0 & 0xf)]] }, as: UTF8.self) : ""
+        // The trailer is the pack's SHA-1, an object id's 20 bytes: named as ids are.
+        var trailer = git_oid()
+        withUnsafeMutableBytes(of: &trailer.id) { $0.copyBytes(from: sink.tail) }
+        let name = sink.size >= 32 ? ObjectID(trailer).hex : ""
         return WrittenPack(path: path, size: sink.size, objectCount: count, name: name)
     }
 
@@ -159,12 +161,6 @@ public final class PackIndexer {
     public func append(_ bytes: UnsafeRawBufferPointer) throws(GitError) {
         guard bytes.count > 0 else { return }
         try check("git_indexer_append(\(label))", git_indexer_append(pointer, bytes.baseAddress, bytes.count, &stats))
-    }
-
-    public func append(contentsOf bytes: [UInt8]) throws(GitError) {
-        guard !bytes.isEmpty else { return }
-        let rc = bytes.withUnsafeBytes { git_indexer_append(pointer, $0.baseAddress, $0.count, &stats) }
-        try check("git_indexer_append(\(label))", rc)
     }
 
     /// Checks the pack's checksum and objects, then moves pack and index into place.

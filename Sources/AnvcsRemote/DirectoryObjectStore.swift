@@ -42,12 +42,6 @@ public struct DirectoryObjectStore: ObjectStore {
         return true
     }
 
-    public func put(_ key: String, bytes: [UInt8]) throws(RemoteError) {
-        let path = root + "/" + key
-        try makeDirectory((path as NSString).deletingLastPathComponent)
-        try writeAtomically(path, bytes)
-    }
-
     /// A hard link when the file is on the store's file system, a streamed copy otherwise; either
     /// way synced under a temporary name and renamed into place.
     public func put(_ key: String, file source: String) throws(RemoteError) {
@@ -75,26 +69,14 @@ public struct DirectoryObjectStore: ObjectStore {
         guard output >= 0 else { throw .fileSystem(operation: "create", path: target, errno: errno) }
         let chunk = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 16)
         defer { chunk.deallocate() }
-        func fail(_ operation: String, _ path: String) -> RemoteError {
-            let code = errno
+        do {
+            try readChunks(input, path: source, into: chunk) { (piece) throws(RemoteError) in try Self.writeAll(piece, to: output, path: target) }
+        } catch {
             close(output); unlink(target)
-            return .fileSystem(operation: operation, path: path, errno: code)
-        }
-        while true {
-            let n = read(input, chunk.baseAddress, chunk.count)
-            if n < 0 { if errno == EINTR { continue }; throw fail("read", source) }
-            if n == 0 { break }
-            var done = 0
-            while done < n {
-                let w = write(output, chunk.baseAddress! + done, n - done)
-                if w < 0 { if errno == EINTR { continue }; throw fail("write", target) }
-                done += w
-            }
+            throw error
         }
         guard close(output) == 0 else { let code = errno; unlink(target); throw .fileSystem(operation: "close", path: target, errno: code) }
     }
-
-    public func get(_ key: String) throws(RemoteError) -> [UInt8]? { try readFile(root + "/" + key) }
 
     public func stream(_ key: String, restart: () throws(RemoteError) -> Void,
                      consume: (UnsafeRawBufferPointer) throws(RemoteError) -> Void) throws(RemoteError) -> Bool {
@@ -108,15 +90,8 @@ public struct DirectoryObjectStore: ObjectStore {
         try restart()
         let chunk = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 16)
         defer { chunk.deallocate() }
-        while true {
-            let n = read(fd, chunk.baseAddress, chunk.count)
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw .fileSystem(operation: "read", path: path, errno: errno)
-            }
-            if n == 0 { return true }
-            try consume(UnsafeRawBufferPointer(rebasing: chunk[0..<n]))
-        }
+        try readChunks(fd, path: path, into: chunk, consume)
+        return true
     }
 
     public func list(prefix: String) throws(RemoteError) -> [StoredObject] {
@@ -159,17 +134,37 @@ public struct DirectoryObjectStore: ObjectStore {
         var bytes: [UInt8] = []
         var info = stat()
         if fstat(fd, &info) == 0 { bytes.reserveCapacity(Int(info.st_size)) }
-        var chunk = [UInt8](repeating: 0, count: 1 << 20)
+        let chunk = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 16)
+        defer { chunk.deallocate() }
+        try readChunks(fd, path: path, into: chunk) { (piece) throws(RemoteError) in bytes.append(contentsOf: piece) }
+        return bytes
+    }
+
+    /// Reads `fd` to its end through `chunk`, handing each piece to `body` (retries EINTR).
+    private func readChunks(_ fd: Int32, path: String, into chunk: UnsafeMutableRawBufferPointer,
+                            _ body: (UnsafeRawBufferPointer) throws(RemoteError) -> Void) throws(RemoteError) {
         while true {
-            let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            let n = read(fd, chunk.baseAddress, chunk.count)
             if n < 0 {
                 if errno == EINTR { continue }
                 throw .fileSystem(operation: "read", path: path, errno: errno)
             }
-            if n == 0 { break }
-            bytes.append(contentsOf: chunk[0..<n])
+            if n == 0 { return }
+            try body(UnsafeRawBufferPointer(rebasing: chunk[0..<n]))
         }
-        return bytes
+    }
+
+    /// Writes all of `bytes` to `fd` (short writes continued, EINTR retried).
+    private static func writeAll(_ bytes: UnsafeRawBufferPointer, to fd: Int32, path: String) throws(RemoteError) {
+        var written = 0
+        while written < bytes.count {
+            let n = write(fd, bytes.baseAddress! + written, bytes.count - written)
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw .fileSystem(operation: "write", path: path, errno: errno)
+            }
+            written += n
+        }
     }
 
     /// Temporary file in the same directory, fsync, rename over the target, fsync the directory.
@@ -178,16 +173,12 @@ public struct DirectoryObjectStore: ObjectStore {
         let temporary = directory + "/.tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
         let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw .fileSystem(operation: "create", path: temporary, errno: errno) }
-        var written = 0
-        while written < bytes.count {
-            let n = bytes.withUnsafeBytes { write(fd, $0.baseAddress! + written, $0.count - written) }
-            if n < 0 {
-                if errno == EINTR { continue }
-                let code = errno
-                close(fd); unlink(temporary)
-                throw .fileSystem(operation: "write", path: temporary, errno: code)
-            }
-            written += n
+        let written = bytes.withUnsafeBytes { all in
+            Result { () throws(RemoteError) in try Self.writeAll(all, to: fd, path: temporary) }
+        }
+        if case .failure(let error) = written {
+            close(fd); unlink(temporary)
+            throw error
         }
         if fsync(fd) != 0 {
             let code = errno

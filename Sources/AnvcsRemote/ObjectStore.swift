@@ -17,12 +17,9 @@ public protocol ObjectStore: Sendable {
     /// Replaces the manifest only if its version is still `expected` (nil: only if there is
     /// none). Returns false when another writer changed it first.
     func replaceManifest(with bytes: [UInt8], expected: String?) throws(RemoteError) -> Bool
-    /// Stores an immutable object (writing the same key twice writes the same bytes).
-    func put(_ key: String, bytes: [UInt8]) throws(RemoteError)
-    /// Stores an immutable object from a file, streamed (multipart on S3 above its threshold).
+    /// Stores an immutable object from a file, streamed (multipart on S3 above its threshold);
+    /// writing the same key twice writes the same bytes.
     func put(_ key: String, file path: String) throws(RemoteError)
-    /// Reads an object; nil when it does not exist.
-    func get(_ key: String) throws(RemoteError) -> [UInt8]?
     /// Streams an object into `consume` piece by piece, never whole in memory (packs can be
     /// large, and a consumer such as the pack indexer works while the rest is still arriving).
     /// `restart` runs before the first piece and again before a retried transfer starts over, so

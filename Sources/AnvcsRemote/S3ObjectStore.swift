@@ -55,19 +55,8 @@ public struct S3ObjectStore: ObjectStore {
         }
     }
 
-    public func put(_ relative: String, bytes: [UInt8]) throws(RemoteError) {
-        do { _ = try client.putObject(bucket: s3.bucket, key: key(relative), bytes: bytes) } catch { throw map(error) }
-    }
-
     public func put(_ relative: String, file path: String) throws(RemoteError) {
         do { _ = try client.uploadFile(bucket: s3.bucket, key: key(relative), path: path) } catch { throw map(error) }
-    }
-
-    public func get(_ relative: String) throws(RemoteError) -> [UInt8]? {
-        do { return try client.getObjectBytes(bucket: s3.bucket, key: key(relative)).bytes } catch {
-            if case StorageError.notFound = error { return nil }
-            throw map(error)
-        }
     }
 
     public func stream(_ relative: String, restart: () throws(RemoteError) -> Void,
