@@ -39,6 +39,8 @@ let package = Package(
         .target(name: "CLibgit2Startup"),
         // malloc statistics for `debug crdt-replay` (glibc's mallinfo2 is not in the Glibc module).
         .target(name: "CHeapStats"),
+        // Extended attributes for verification stamps (sys/xattr.h is not in the Glibc module).
+        .target(name: "CFileAttributes"),
 
         // Wrapper modules: the only Swift code that sees the C APIs.
         .target(name: "AnvcsGit", dependencies: ["CLibgit2", "CLibgit2Startup"], exclude: ["README.md"], swiftSettings: strict),
@@ -50,7 +52,7 @@ let package = Package(
         // Layers.
         .target(name: "AnvcsConfig", dependencies: ["Yams"], exclude: ["README.md"], swiftSettings: strict),
         .target(name: "AnvcsStorage", dependencies: [
-            "AnvcsHTTP", .product(name: "Crypto", package: "swift-crypto"),
+            "AnvcsHTTP", "CFileAttributes", .product(name: "Crypto", package: "swift-crypto"),
         ], exclude: ["README.md"], swiftSettings: strict),
         .target(name: "AnvcsProvenance", dependencies: [
             "AnvcsGit", "AnvcsSQLite", "AnvcsConfig",
@@ -103,7 +105,7 @@ let package = Package(
         .testTarget(name: "AnvcsConfigTests", dependencies: ["AnvcsConfig", "AnvcsTestSupport"], swiftSettings: strict),
         .testTarget(name: "AnvcsProvenanceTests", dependencies: ["AnvcsProvenance", "AnvcsTestSupport"], swiftSettings: strict),
         // Against moto's S3 server (scripts/test-deps.d/s3.sh) and small Python fault servers.
-        .testTarget(name: "AnvcsStorageTests", dependencies: ["AnvcsStorage", "AnvcsHTTP", "AnvcsTestSupport"], swiftSettings: strict),
+        .testTarget(name: "AnvcsStorageTests", dependencies: ["AnvcsStorage", "AnvcsHTTP", "AnvcsTestSupport", "CFileAttributes"], swiftSettings: strict),
         .testTarget(name: "AnvcsArtifactsTests", dependencies: ["AnvcsArtifacts", "AnvcsTestSupport"], swiftSettings: strict),
         .testTarget(name: "AnvcsCRDTTests", dependencies: ["AnvcsCRDT", "AnvcsTestSupport"], swiftSettings: strict),
         .testTarget(name: "AnvcsMergeTests", dependencies: ["AnvcsMerge", "AnvcsMergeSwift", "AnvcsTestSupport"], swiftSettings: strict),

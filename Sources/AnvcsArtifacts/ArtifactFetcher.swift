@@ -87,7 +87,7 @@ extension ContentCache {
                 throw .corrupt(sha256: sha256, actual: "(a file of another size)", path: displayPath)
             }
         } else {
-            let actual = try ContentCache.hash(file: file)
+            let actual = try verifiedDigest(of: file, expected: sha256, size: size)
             guard actual.sha256 == sha256, actual.size == size else {
                 unlink(file)
                 throw .corrupt(sha256: sha256, actual: actual.sha256, path: displayPath)

@@ -1,3 +1,4 @@
+import AnvcsStorage
 import Crypto
 import Foundation
 
@@ -36,12 +37,21 @@ public final class ContentCache: @unchecked Sendable {
     public func contains(_ sha256: String) -> Bool { FileManager.default.fileExists(atPath: path(for: sha256)) }
 
     /// A file being written into the cache.
+    ///
+    /// `compare(with:)` names the entry the content is expected to be (git cleans a racily clean
+    /// work tree file again, a gigabyte whose pointer is already staged): bytes that equal that
+    /// entry are only hashed, not written, and are copied from it into the file if the content
+    /// diverges after all. Nothing is trusted without the hash: the entry stands for the content
+    /// only when all of it matched and it hashed to the entry's name.
     public final class Ingest {
         let cache: ContentCache
         let tempPath: String
         let fd: Int32
         var hasher = SHA256()
         public private(set) var size: UInt64 = 0
+        /// Bytes in the temporary file; less than `size` while content matches the expected entry.
+        var written: UInt64 = 0
+        var expected: (sha256: String, fd: Int32)?
         var finished = false
 
         init(cache: ContentCache) throws(ArtifactError) {
@@ -56,18 +66,67 @@ public final class ContentCache: @unchecked Sendable {
         }
 
         deinit {
+            if let expected { close(expected.fd) }
             if !finished {
                 close(fd)
                 unlink(tempPath)
             }
         }
 
+        /// From here on, compares the content with the cache entry `sha256` instead of writing it
+        /// (nothing happens if the entry cannot be opened).
+        public func compare(with sha256: String) {
+            guard expected == nil else { return }
+            let entry = open(cache.path(for: sha256), O_RDONLY | O_CLOEXEC)
+            if entry >= 0 { expected = (sha256, entry) }
+        }
+
         public func append(_ bytes: some Collection<UInt8>) throws(ArtifactError) {
             let chunk = Array(bytes)
             hasher.update(data: chunk)
+            if expected != nil, matches(chunk) {
+                size += UInt64(chunk.count)
+                return
+            }
+            try materialize()
+            try write(chunk)
+            size += UInt64(chunk.count)
+        }
+
+        /// True when the expected entry holds `chunk` at the current offset.
+        private func matches(_ chunk: [UInt8]) -> Bool {
+            guard let expected else { return false }
+            var theirs = [UInt8](repeating: 0, count: chunk.count)
+            var got = 0
+            while got < chunk.count {
+                let n = theirs.withUnsafeMutableBytes { pread(expected.fd, $0.baseAddress! + got, chunk.count - got, off_t(size) + off_t(got)) }
+                if n < 0, errno == EINTR { continue }
+                if n <= 0 { return false }
+                got += n
+            }
+            return theirs == chunk
+        }
+
+        /// Stops comparing: copies the matched bytes from the expected entry into the file.
+        private func materialize() throws(ArtifactError) {
+            guard let entry = expected else { return }
+            expected = nil
+            defer { close(entry.fd) }
+            var buffer = [UInt8](repeating: 0, count: 1 << 20)
+            while written < size {
+                let want = Int(min(UInt64(buffer.count), size - written))
+                let n = buffer.withUnsafeMutableBytes { pread(entry.fd, $0.baseAddress!, want, off_t(written)) }
+                if n < 0, errno == EINTR { continue }
+                guard n > 0 else { throw .io("cannot read the artifact cache entry \(entry.sha256.prefix(12))…: \(n < 0 ? String(cString: strerror(errno)) : "it shrank")") }
+                try write(buffer[0..<n])
+            }
+        }
+
+        private func write(_ chunk: some Collection<UInt8>) throws(ArtifactError) {
+            let bytes = Array(chunk)
             var offset = 0
-            while offset < chunk.count {
-                let n = chunk.withUnsafeBufferPointer { write(fd, $0.baseAddress! + offset, $0.count - offset) }
+            while offset < bytes.count {
+                let n = bytes.withUnsafeBufferPointer { Glibc.write(fd, $0.baseAddress! + offset, $0.count - offset) }
                 if n < 0 {
                     if errno == EINTR { continue }
                     // ENOSPC and friends: the partial file is removed by deinit.
@@ -75,12 +134,25 @@ public final class ContentCache: @unchecked Sendable {
                 }
                 offset += n
             }
-            size += UInt64(chunk.count)
+            written += UInt64(bytes.count)
         }
 
         /// Moves the file into place under its hash; returns the hex sha256.
         public func finish() throws(ArtifactError) -> String {
             let digest = hexDigest(hasher.finalize())
+            if let entry = expected {
+                var info = stat()
+                if digest == entry.sha256, fstat(entry.fd, &info) == 0, UInt64(info.st_size) == size {
+                    // Every byte matched the entry and hashed to its name: the entry is this content.
+                    finished = true
+                    close(fd)
+                    unlink(tempPath)
+                    cache.markVerified(digest)
+                    return digest
+                }
+                // A prefix of the entry, or an entry whose bytes are not its name: keep a real copy.
+                try materialize()
+            }
             // No fsync: a cache entry a crash left short fails the hash every reader checks
             // (once per process) and counts as missing; the work tree still has the bytes.
             guard close(fd) == 0 else {
@@ -110,7 +182,7 @@ public final class ContentCache: @unchecked Sendable {
     public func read(_ sha256: String, size: UInt64, path displayPath: String, _ body: (ArraySlice<UInt8>) throws(ArtifactError) -> Void) throws(ArtifactError) {
         let file = path(for: sha256)
         if !isVerified(sha256) {
-            let actual = try ContentCache.hash(file: file)
+            let actual = try verifiedDigest(of: file, expected: sha256, size: size)
             guard actual.sha256 == sha256, actual.size == size else {
                 unlink(file)
                 throw .corrupt(sha256: sha256, actual: actual.sha256, path: displayPath)
@@ -132,6 +204,14 @@ public final class ContentCache: @unchecked Sendable {
             if n < 0 { if errno == EINTR { continue }; throw .io("cannot read \(file): \(String(cString: strerror(errno)))") }
             if n == 0 { return }
             try body(buffer[0..<n])
+        }
+    }
+
+    /// sha256 and size of a cache entry (or of a file about to become one): from its verification
+    /// stamp when another process already hashed these very bytes, otherwise hashed (then stamped).
+    public func verifiedDigest(of file: String, expected: String, size: UInt64) throws(ArtifactError) -> (sha256: String, size: UInt64) {
+        do { return try VerificationStamp.digest(of: file, expected: expected, size: size) } catch {
+            throw .io(error.description)
         }
     }
 

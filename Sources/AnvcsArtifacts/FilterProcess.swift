@@ -45,6 +45,12 @@ public final class FilterProcess {
     var delayAllowed = false
     var delayed: [String: ArtifactPointer] = [:]
     let fetches = DelayedFetches()
+    /// The pointer staged in the index at a path, if any: what a clean of that path most likely
+    /// produces again (git re-cleans racily clean files), so the content is compared with the
+    /// cached entry instead of being written a second time. A hint only: the hash decides.
+    public var stagedPointer: ((String) -> ArtifactPointer?)?
+    /// Below this size the comparison is not worth the index lookup.
+    static let compareThreshold: UInt64 = 1 << 20
 
     public init(input: Int32, output: Int32, cache: ContentCache, settings: Settings, fetch: Fetch?, report: @escaping (String) -> Void) {
         reader = PacketReader(fd: input)
@@ -132,7 +138,12 @@ public final class FilterProcess {
         let (prefix, complete) = try readContent(prefixLimit: smallLimit) { [self] (chunk) throws(ArtifactError) in
             guard failure == nil else { return }
             do throws(ArtifactError) {
-                if ingest == nil { ingest = try cache.ingest() }
+                if ingest == nil {
+                    ingest = try cache.ingest()
+                    if let staged = stagedPointer?(path), staged.size >= FilterProcess.compareThreshold, cache.contains(staged.sha256) {
+                        ingest!.compare(with: staged.sha256)
+                    }
+                }
                 try ingest!.append(chunk)
             } catch { failure = error }
         }
@@ -232,7 +243,7 @@ public final class FilterProcess {
     func verifyCached(_ pointer: ArtifactPointer, path: String) throws(ArtifactError) {
         if cache.isVerified(pointer.sha256) { return }
         let file = cache.path(for: pointer.sha256)
-        let actual = try ContentCache.hash(file: file)
+        let actual = try cache.verifiedDigest(of: file, expected: pointer.sha256, size: pointer.size)
         guard actual.sha256 == pointer.sha256, actual.size == pointer.size else {
             unlink(file)
             throw .corrupt(sha256: pointer.sha256, actual: actual.sha256, path: path)

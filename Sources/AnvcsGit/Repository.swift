@@ -5,9 +5,14 @@ import CLibgit2
 /// Not `Sendable`: libgit2 handles are used from one thread at a time; open one per task.
 public final class Repository {
     let pointer: OpaquePointer
+    /// The index, loaded by the first `stagedBlob` call.
+    private var index: OpaquePointer?
 
     private init(pointer: OpaquePointer) { self.pointer = pointer }
-    deinit { git_repository_free(pointer) }
+    deinit {
+        git_index_free(index)
+        git_repository_free(pointer)
+    }
 
     /// Opens the repository that contains `path`, searching upwards as git does
     /// (and honouring `GIT_DIR`-style `.git` files of worktrees and submodules).
@@ -88,6 +93,32 @@ public final class Repository {
         let size = Int(git_blob_rawsize(handle))
         guard size > 0, let content = git_blob_rawcontent(handle) else { return [] }
         return Array(UnsafeRawBufferPointer(start: content, count: size))
+    }
+
+    /// The blob staged at `path` (stage 0) in the index file as it was last written, or nil.
+    /// Read once per `Repository`: later index writes by other processes are not seen.
+    public func stagedBlob(path: String) throws(GitError) -> ObjectID? {
+        if index == nil {
+            var handle: OpaquePointer?
+            try check("git_repository_index", git_repository_index(&handle, pointer))
+            index = handle
+        }
+        guard let entry = git_index_get_bypath(index, path, 0) else { return nil }
+        return ObjectID(entry.pointee.id)
+    }
+
+    /// The bytes of a blob of at most `limit` bytes; nil for a larger one, which is not read
+    /// (the object database answers the size from the object's header).
+    public func blob(_ id: ObjectID, atMost limit: Int) throws(GitError) -> [UInt8]? {
+        var odb: OpaquePointer?
+        try check("git_repository_odb", git_repository_odb(&odb, pointer))
+        defer { git_odb_free(odb) }
+        var raw = id.raw
+        var length = 0
+        var type = GIT_OBJECT_INVALID
+        try check("git_odb_read_header(\(id.short))", git_odb_read_header(&length, &type, odb, &raw))
+        guard type == GIT_OBJECT_BLOB, length <= limit else { return nil }
+        return try blob(id)
     }
 
     /// Writes `bytes` as a blob and returns its id.

@@ -189,7 +189,7 @@ public struct FileIdentity: Sendable, Equatable {
         self.init(info)
     }
 
-    private init(_ info: stat) {
+    init(_ info: stat) {
         device = UInt64(info.st_dev)
         inode = UInt64(info.st_ino)
         size = Int64(info.st_size)

@@ -121,7 +121,7 @@ struct DirectoryBlobStore: Sendable {
             return false
         }
         let actual: String
-        do { actual = try ContentDigest.hashFile(at: temporary).sha256 } catch {
+        do { actual = try VerificationStamp.digest(of: temporary, expected: versionId).sha256 } catch {
             unlink(temporary)
             throw error
         }

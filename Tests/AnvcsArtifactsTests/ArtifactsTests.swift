@@ -92,6 +92,37 @@ import Testing
         #expect(diff.contains("size 1000000") && diff.contains("size 3000000"))
     }
 
+    /// git cleans a file again when its stat data no longer matches the index (racily clean
+    /// after a checkout, touched, copied back): the filter compares it with the staged entry
+    /// instead of writing it again, and a real change still gets its own pointer.
+    @Test func aRecleanedArtifactKeepsItsPointerAndAChangeGetsANewOne() throws {
+        let t = try setUp()
+        var big = try writeBytes(t, "model.pt", count: 3_000_000, seed: 5)
+        try t.git(["add", ".gitattributes", "model.pt"])
+        try t.git(["commit", "-q", "-m", "model"])
+        let first = try t.git(["cat-file", "-p", "HEAD:model.pt"])
+        let tmp = t.path + "/.git/anvcs/objects/tmp"
+        // New mtime, same bytes: git must read the file again to know.
+        var times = [timespec(tv_sec: time(nil) + 5, tv_nsec: 0), timespec(tv_sec: time(nil) + 5, tv_nsec: 0)]
+        utimensat(AT_FDCWD, t.path + "/model.pt", &times, 0)
+        try t.git(["add", "model.pt"])
+        #expect(try t.git(["diff", "--cached", "--name-only"]).isEmpty)
+        #expect(try t.git(["status", "--porcelain", "--untracked-files=no"]).isEmpty)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: tmp).isEmpty)
+        // One byte flipped in the middle, same size: a new pointer, and both versions check out.
+        big[1_500_000] ^= 0x80
+        try Data(big).write(to: URL(fileURLWithPath: t.path + "/model.pt"))
+        try t.git(["commit", "-q", "-am", "flipped"])
+        let second = try t.git(["cat-file", "-p", "HEAD:model.pt"])
+        #expect(second != first && second.contains("size 3000000"))
+        try t.git(["checkout", "-q", "HEAD~1"])
+        big[1_500_000] ^= 0x80
+        #expect(Array(try Data(contentsOf: URL(fileURLWithPath: t.path + "/model.pt"))) == big)
+        try t.git(["checkout", "-q", "main"])
+        big[1_500_000] ^= 0x80
+        #expect(Array(try Data(contentsOf: URL(fileURLWithPath: t.path + "/model.pt"))) == big)
+    }
+
     @Test func pointersPassThroughAndCorruptPointersAreContent() throws {
         let t = try setUp()
         let sha = String(repeating: "0", count: 64)

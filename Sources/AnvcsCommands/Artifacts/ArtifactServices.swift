@@ -13,16 +13,19 @@ struct ArtifactServices {
     let repository: Repository
     let settings: Settings
     let provenance: ProvenanceStore
+    /// One instance for every user in this process: it remembers which entries this process
+    /// already hashed, so a fetch's verification is not repeated when the filter streams them.
+    let cache: ContentCache
 
     init(context: Context, repository: Repository, settings: Settings? = nil) {
         self.context = context
         self.repository = repository
         self.settings = settings ?? context.settings(for: repository)
         provenance = ProvenanceStore(repository: repository)
+        cache = ContentCache(stateDirectory: provenance.stateDirectory)
     }
 
     var stateDirectory: String { provenance.stateDirectory }
-    var cache: ContentCache { ContentCache(stateDirectory: stateDirectory) }
     var workTree: String? { repository.workingDirectory }
     var git: GitRunner { GitRunner(directory: workTree ?? repository.gitDirectory, environment: context.environment) }
     var keyScheme: String { settings.string("blobs.key") ?? "path" }

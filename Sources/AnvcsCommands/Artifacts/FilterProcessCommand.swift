@@ -27,6 +27,11 @@ struct FilterProcessCommand: ParsableCommand {
                             lazy: services.lazy,
                             concurrency: max(1, settings.integer("artifacts.concurrency") ?? 8)),
             fetch: fetch, report: { Terminal.write($0 + "\n") })
+        filter.stagedPointer = { path in
+            guard let blob = try? repository.stagedBlob(path: path),
+                  let bytes = try? repository.blob(blob, atMost: ArtifactPointer.maxLength) else { return nil }
+            return ArtifactPointer.parse(bytes)
+        }
         do {
             try filter.run()
         } catch {
