@@ -106,7 +106,7 @@ let package = Package(
         .testTarget(name: "AnvcsProvenanceTests", dependencies: ["AnvcsProvenance", "AnvcsTestSupport"], swiftSettings: strict),
         // Against moto's S3 server (scripts/test-deps.d/s3.sh) and small Python fault servers.
         .testTarget(name: "AnvcsStorageTests", dependencies: ["AnvcsStorage", "AnvcsHTTP", "AnvcsTestSupport", "CFileAttributes"], swiftSettings: strict),
-        .testTarget(name: "AnvcsArtifactsTests", dependencies: ["AnvcsArtifacts", "AnvcsTestSupport"], swiftSettings: strict),
+        .testTarget(name: "AnvcsArtifactsTests", dependencies: ["AnvcsArtifacts", "AnvcsTestSupport", "CFileAttributes"], swiftSettings: strict),
         .testTarget(name: "AnvcsCRDTTests", dependencies: ["AnvcsCRDT", "AnvcsTestSupport"], swiftSettings: strict),
         .testTarget(name: "AnvcsMergeTests", dependencies: ["AnvcsMerge", "AnvcsMergeSwift", "AnvcsTestSupport"], swiftSettings: strict),
         .testTarget(name: "AnvcsRemoteTests", dependencies: ["AnvcsRemote", "AnvcsGit", "AnvcsTestSupport"], swiftSettings: strict),

@@ -155,6 +155,9 @@ public final class ContentCache: @unchecked Sendable {
             }
             // No fsync: a cache entry a crash left short fails the hash every reader checks
             // (once per process) and counts as missing; the work tree still has the bytes.
+            // (A stamp cannot hide that: it names the size, and ext4's ordered mode commits the
+            // size only after the data.)
+            VerificationStamp.recordWritten(descriptor: fd, sha256: digest)
             guard close(fd) == 0 else {
                 unlink(tempPath)
                 finished = true

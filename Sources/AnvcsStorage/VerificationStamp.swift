@@ -10,10 +10,12 @@ import Glibc
 /// The stamp names the inode, size and modification time the file had while it was hashed; a
 /// write moves the mtime, a replacement changes the inode, and either voids the stamp. Two rules
 /// guard the gaps of that test:
-/// - racy files: a stamp is trusted only if the file's mtime was at least two seconds older than
-///   the moment of hashing, so a write landing in the same timestamp tick as the hash (coarse
-///   kernel clocks keep mtime for a few milliseconds) cannot hide behind an unchanged mtime;
-///   a fresh file is hashed again once, then stamped;
+/// - racy files: a reader's stamp is written only if the file's mtime was at least two seconds
+///   older than the moment of hashing, so a write landing in the same timestamp tick as the hash
+///   (coarse kernel clocks keep mtime for a few milliseconds) cannot hide behind an unchanged
+///   mtime. The one exception is a writer's own file (`recordWritten`): a temporary file it
+///   created exclusively, hashed as it wrote every byte, stamped on its descriptor before the
+///   file gets its public name, so no other writer can have reached it;
 /// - other writers: only a file owned by this user counts. Setting a `user.` attribute needs
 ///   write permission, so a stamp on our own file was set by us (or root), not by another user
 ///   of a shared store directory.
@@ -33,6 +35,14 @@ public enum VerificationStamp {
         guard now.tv_sec - identity.modifiedSeconds >= racyMargin else { return }
         let value = Array(text(sha256: sha256, identity: identity).utf8)
         _ = value.withUnsafeBytes { setxattr(path, attribute, $0.baseAddress, $0.count, 0) }
+    }
+
+    /// Stamps the file open as `descriptor`, which this process created exclusively and wrote
+    /// entirely while hashing it to `sha256`, before it is renamed to where others can see it.
+    public static func recordWritten(descriptor: Int32, sha256: String) {
+        guard let identity = FileIdentity(descriptor: descriptor) else { return }
+        let value = Array(text(sha256: sha256, identity: identity).utf8)
+        _ = value.withUnsafeBytes { fsetxattr(descriptor, attribute, $0.baseAddress, $0.count, 0) }
     }
 
     /// True when `path` carries a valid stamp for `sha256` (and `size`, when given).

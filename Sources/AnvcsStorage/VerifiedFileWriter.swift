@@ -68,6 +68,8 @@ final class VerifiedFileWriter {
             discard()
             throw StorageError.sizeMismatch(key: key, expected: expectedSize, actual: written)
         }
+        // A cache entry is stamped so the next process trusts it without hashing it again.
+        if !durable { VerificationStamp.recordWritten(descriptor: descriptor, sha256: actual) }
         guard !durable || fsync(descriptor) == 0 else {
             let code = errno
             discard()

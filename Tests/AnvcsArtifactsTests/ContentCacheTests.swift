@@ -1,4 +1,6 @@
 @testable import AnvcsArtifacts
+import AnvcsStorage
+import CFileAttributes
 import AnvcsTestSupport
 import Crypto
 import Foundation
@@ -49,6 +51,11 @@ import Testing
         let original = bytes(1_000_000, seed: 1)
         let first = try ingest(cache, original, expecting: nil)
         #expect(first.sha == sha(original) && first.written == 1_000_000)
+        // The writer stamps its entry, so the next process trusts it without hashing; a write voids it.
+        let entry = cache.path(for: first.sha)
+        if setxattr(entry, "user.anvcs.probe", "1", 1, 0) == 0 {
+            #expect(VerificationStamp.confirms(path: entry, sha256: first.sha, size: 1_000_000))
+        }
         let again = try ingest(cache, original, expecting: first.sha)
         #expect(again.sha == first.sha)
         #expect(again.written == 0, "the content equalled the entry: nothing was written")
