@@ -51,7 +51,9 @@ public final class ContentCache: @unchecked Sendable {
         public private(set) var size: UInt64 = 0
         /// Bytes in the temporary file; less than `size` while content matches the expected entry.
         var written: UInt64 = 0
-        var expected: (sha256: String, fd: Int32)?
+        /// The entry being compared with; `trusted` when its bytes are known to hash to its name
+        /// (checked in this process, or a valid verification stamp), so matching bytes need no hash.
+        var expected: (sha256: String, fd: Int32, trusted: Bool)?
         var finished = false
 
         init(cache: ContentCache) throws(ArtifactError) {
@@ -77,18 +79,21 @@ public final class ContentCache: @unchecked Sendable {
         /// (nothing happens if the entry cannot be opened).
         public func compare(with sha256: String) {
             guard expected == nil else { return }
-            let entry = open(cache.path(for: sha256), O_RDONLY | O_CLOEXEC)
-            if entry >= 0 { expected = (sha256, entry) }
+            let path = cache.path(for: sha256)
+            let entry = open(path, O_RDONLY | O_CLOEXEC)
+            guard entry >= 0 else { return }
+            expected = (sha256, entry, cache.isVerified(sha256) || VerificationStamp.confirms(path: path, sha256: sha256))
         }
 
         public func append(_ bytes: some Collection<UInt8>) throws(ArtifactError) {
             let chunk = Array(bytes)
-            hasher.update(data: chunk)
-            if expected != nil, matches(chunk) {
+            if let entry = expected, matches(chunk) {
+                if !entry.trusted { hasher.update(data: chunk) }
                 size += UInt64(chunk.count)
                 return
             }
             try materialize()
+            hasher.update(data: chunk)
             try write(chunk)
             size += UInt64(chunk.count)
         }
@@ -107,7 +112,8 @@ public final class ContentCache: @unchecked Sendable {
             return theirs == chunk
         }
 
-        /// Stops comparing: copies the matched bytes from the expected entry into the file.
+        /// Stops comparing: copies the matched bytes from the expected entry into the file (and
+        /// hashes them, when matching a trusted entry skipped that).
         private func materialize() throws(ArtifactError) {
             guard let entry = expected else { return }
             expected = nil
@@ -118,6 +124,7 @@ public final class ContentCache: @unchecked Sendable {
                 let n = buffer.withUnsafeMutableBytes { pread(entry.fd, $0.baseAddress!, want, off_t(written)) }
                 if n < 0, errno == EINTR { continue }
                 guard n > 0 else { throw .io("cannot read the artifact cache entry \(entry.sha256.prefix(12))…: \(n < 0 ? String(cString: strerror(errno)) : "it shrank")") }
+                if entry.trusted { buffer.withUnsafeBytes { hasher.update(bufferPointer: UnsafeRawBufferPointer(rebasing: $0[0..<n])) } }
                 try write(buffer[0..<n])
             }
         }
@@ -139,20 +146,22 @@ public final class ContentCache: @unchecked Sendable {
 
         /// Moves the file into place under its hash; returns the hex sha256.
         public func finish() throws(ArtifactError) -> String {
-            let digest = hexDigest(hasher.finalize())
             if let entry = expected {
                 var info = stat()
-                if digest == entry.sha256, fstat(entry.fd, &info) == 0, UInt64(info.st_size) == size {
-                    // Every byte matched the entry and hashed to its name: the entry is this content.
+                // Every byte matched the entry, and the entry's bytes are known to hash to its
+                // name or these did: the entry is this content.
+                if fstat(entry.fd, &info) == 0, UInt64(info.st_size) == size,
+                   entry.trusted || hexDigest(hasher.finalize()) == entry.sha256 {
                     finished = true
                     close(fd)
                     unlink(tempPath)
-                    cache.markVerified(digest)
-                    return digest
+                    cache.markVerified(entry.sha256)
+                    return entry.sha256
                 }
                 // A prefix of the entry, or an entry whose bytes are not its name: keep a real copy.
                 try materialize()
             }
+            let digest = hexDigest(hasher.finalize())
             // No fsync: a cache entry a crash left short fails the hash every reader checks
             // (once per process) and counts as missing; the work tree still has the bytes.
             // (A stamp cannot hide that: it names the size, and ext4's ordered mode commits the
