@@ -70,10 +70,7 @@ public final class ArtifactFetcher: @unchecked Sendable {
 extension ContentCache {
     /// A fresh name in the cache's temporary directory (same file system as the cache).
     public func temporaryPath(_ purpose: String) throws(ArtifactError) -> String {
-        let dir = root + "/tmp"
-        do { try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true) } catch {
-            throw .io("cannot create \(dir): \(error.localizedDescription)")
-        }
+        let dir = try self.temporaryDirectory()
         return "\(dir)/\(purpose)-\(getpid())-\(UInt64.random(in: 0...UInt64.max))"
     }
 
@@ -94,7 +91,7 @@ extension ContentCache {
             }
         }
         let final = self.path(for: sha256)
-        try? FileManager.default.createDirectory(atPath: (final as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        makeParent(of: final)
         guard rename(file, final) == 0 else {
             throw .io("cannot store artifact \(displayPath) in the cache: \(String(cString: strerror(errno)))")
         }

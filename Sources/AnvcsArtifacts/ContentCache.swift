@@ -2,7 +2,7 @@ import AnvcsStorage
 import Crypto
 import Foundation
 
-/// The local content-addressed store of artifact bytes: `<objects>/ab/cd/<sha256>`, shared by
+/// The local content-addressed store of artifact bytes: `<objects>/ab/<sha256>`, shared by
 /// every work tree. Files enter only through `Ingest`, which hashes while writing to a temporary
 /// file and renames it into place, so a name always matches its bytes; readers verify anyway.
 public final class ContentCache: @unchecked Sendable {
@@ -28,13 +28,40 @@ public final class ContentCache: @unchecked Sendable {
         return verified.contains(sha256)
     }
 
+    /// Where the entry `sha256` lives: `<objects>/ab/<sha256>`. One directory level, because
+    /// creating directories is most of what storing a thousand small artifacts costs (ext4
+    /// allocates an inode for each); 256 directories hold millions of entries. An entry still in
+    /// the older `<objects>/ab/cd/<sha256>` layout is moved here on first use (one rename).
     public func path(for sha256: String) -> String {
         let u = Array(sha256.utf8)
+        guard u.count >= 4 else { return "\(root)/\(sha256)" }
         let a = String(decoding: u[0..<2], as: UTF8.self), b = String(decoding: u[2..<4], as: UTF8.self)
-        return "\(root)/\(a)/\(b)/\(sha256)"
+        let current = "\(root)/\(a)/\(sha256)"
+        if access(current, F_OK) != 0 {
+            let legacy = "\(root)/\(a)/\(b)/\(sha256)"
+            if access(legacy, F_OK) == 0 { _ = rename(legacy, current) }
+        }
+        return current
     }
 
-    public func contains(_ sha256: String) -> Bool { FileManager.default.fileExists(atPath: path(for: sha256)) }
+    /// `<objects>/tmp`, created when missing (one `mkdir` when it exists: this runs per ingest).
+    func temporaryDirectory() throws(ArtifactError) -> String {
+        let dir = root + "/tmp"
+        if mkdir(dir, 0o777) == 0 || errno == EEXIST { return dir }
+        do { try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true) } catch {
+            throw .io("cannot create \(dir): \(error.localizedDescription)")
+        }
+        return dir
+    }
+
+    /// `mkdir` of the directory that holds `file` (its parent exists or is `root`'s child).
+    func makeParent(of file: String) {
+        let parent = (file as NSString).deletingLastPathComponent
+        if mkdir(parent, 0o777) == 0 || errno == EEXIST { return }
+        try? FileManager.default.createDirectory(atPath: parent, withIntermediateDirectories: true)
+    }
+
+    public func contains(_ sha256: String) -> Bool { access(path(for: sha256), F_OK) == 0 }
 
     /// A file being written into the cache.
     ///
@@ -58,10 +85,7 @@ public final class ContentCache: @unchecked Sendable {
 
         init(cache: ContentCache) throws(ArtifactError) {
             self.cache = cache
-            let dir = cache.root + "/tmp"
-            do { try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true) } catch {
-                throw .io("cannot create \(dir): \(error.localizedDescription)")
-            }
+            let dir = try cache.temporaryDirectory()
             tempPath = "\(dir)/ingest-\(getpid())-\(UInt64.random(in: 0...UInt64.max))"
             fd = open(tempPath, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0o644)
             guard fd >= 0 else { throw .io("cannot create \(tempPath): \(String(cString: strerror(errno)))") }
@@ -174,8 +198,8 @@ public final class ContentCache: @unchecked Sendable {
             }
             finished = true
             let final = cache.path(for: digest)
-            try? FileManager.default.createDirectory(atPath: (final as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-            if FileManager.default.fileExists(atPath: final) {
+            cache.makeParent(of: final)
+            if access(final, F_OK) == 0 {
                 unlink(tempPath)
             } else if rename(tempPath, final) != 0 {
                 let why = String(cString: strerror(errno))

@@ -25,11 +25,13 @@ public enum VerificationStamp {
     static let attribute = "user.anvcs.verified"
     /// How much older than the hash the file's mtime must be (the racy-git rule, with margin).
     static let racyMargin = 2
+    /// Smaller files are hashed in less time than a stamp costs to write: they get none.
+    static let minimumSize: Int64 = 1 << 20
 
     /// Stamps `path` as hashing to `sha256` when it still has `identity`, the identity read when
     /// hashing began (a file changed meanwhile gets no stamp), and is not racily new.
     public static func record(path: String, sha256: String, identity: FileIdentity?) {
-        guard let identity, FileIdentity(path: path) == identity else { return }
+        guard let identity, identity.size >= minimumSize, FileIdentity(path: path) == identity else { return }
         var now = timespec()
         clock_gettime(CLOCK_REALTIME, &now)
         guard now.tv_sec - identity.modifiedSeconds >= racyMargin else { return }
@@ -40,7 +42,7 @@ public enum VerificationStamp {
     /// Stamps the file open as `descriptor`, which this process created exclusively and wrote
     /// entirely while hashing it to `sha256`, before it is renamed to where others can see it.
     public static func recordWritten(descriptor: Int32, sha256: String) {
-        guard let identity = FileIdentity(descriptor: descriptor) else { return }
+        guard let identity = FileIdentity(descriptor: descriptor), identity.size >= minimumSize else { return }
         let value = Array(text(sha256: sha256, identity: identity).utf8)
         _ = value.withUnsafeBytes { fsetxattr(descriptor, attribute, $0.baseAddress, $0.count, 0) }
     }
@@ -48,7 +50,7 @@ public enum VerificationStamp {
     /// True when `path` carries a valid stamp for `sha256` (and `size`, when given).
     public static func confirms(path: String, sha256: String, size: UInt64? = nil) -> Bool {
         var info = stat()
-        guard stat(path, &info) == 0, info.st_uid == geteuid() else { return false }
+        guard stat(path, &info) == 0, Int64(info.st_size) >= minimumSize, info.st_uid == geteuid() else { return false }
         if let size, UInt64(info.st_size) != size { return false }
         let identity = FileIdentity(info)
         var buffer = [UInt8](repeating: 0, count: 256)

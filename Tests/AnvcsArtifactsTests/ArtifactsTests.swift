@@ -150,7 +150,7 @@ import Testing
         try t.git(["commit", "-q", "-m", "a"])
         let stored = try t.git(["cat-file", "-p", "HEAD:a.bin"])
         let sha = String(stored.split(separator: "\n")[1].dropFirst(7))
-        let cached = t.path + "/.git/anvcs/objects/\(sha.prefix(2))/\(sha.dropFirst(2).prefix(2))/\(sha)"
+        let cached = t.path + "/.git/anvcs/objects/\(sha.prefix(2))/\(sha)"
         try Data("tampered".utf8).write(to: URL(fileURLWithPath: cached))
         try FileManager.default.removeItem(atPath: t.path + "/a.bin")
         let r = try t.run(["git", "checkout", "a.bin"])

@@ -48,13 +48,13 @@ import Testing
 
     @Test func matchingContentIsHashedNotWritten() throws {
         try withCache { cache in
-        let original = bytes(1_000_000, seed: 1)
+        let original = bytes(1_200_000, seed: 1)
         let first = try ingest(cache, original, expecting: nil)
-        #expect(first.sha == sha(original) && first.written == 1_000_000)
+        #expect(first.sha == sha(original) && first.written == 1_200_000)
         // The writer stamps its entry, so the next process trusts it without hashing; a write voids it.
         let entry = cache.path(for: first.sha)
         if setxattr(entry, "user.anvcs.probe", "1", 1, 0) == 0 {
-            #expect(VerificationStamp.confirms(path: entry, sha256: first.sha, size: 1_000_000))
+            #expect(VerificationStamp.confirms(path: entry, sha256: first.sha, size: 1_200_000))
         }
         let again = try ingest(cache, original, expecting: first.sha)
         #expect(again.sha == first.sha)
@@ -65,6 +65,24 @@ import Testing
         let untrusted = try ingest(next, original, expecting: first.sha)
         #expect(untrusted.sha == first.sha && untrusted.written == 0)
         #expect(try FileManager.default.contentsOfDirectory(atPath: cache.root + "/tmp").isEmpty)
+        }
+    }
+
+    /// Entries of the older two-level layout (`ab/cd/<sha>`) are found and moved to `ab/<sha>`.
+    @Test func entriesOfTheTwoLevelLayoutAreStillFound() throws {
+        try withCache { cache in
+            let content = bytes(5_000, seed: 9)
+            let digest = sha(content)
+            let legacy = "\(cache.root)/\(digest.prefix(2))/\(digest.dropFirst(2).prefix(2))/\(digest)"
+            try FileManager.default.createDirectory(atPath: (legacy as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+            try Data(content).write(to: URL(fileURLWithPath: legacy))
+            #expect(cache.contains(digest))
+            #expect(cache.path(for: digest) == "\(cache.root)/\(digest.prefix(2))/\(digest)")
+            #expect(stored(cache, digest) == content)
+            #expect(!FileManager.default.fileExists(atPath: legacy))
+            var streamed: [UInt8] = []
+            try cache.read(digest, size: 5_000, path: "x.bin") { (chunk) throws(ArtifactError) in streamed += chunk }
+            #expect(streamed == content)
         }
     }
 

@@ -26,17 +26,17 @@ struct VerificationStampTests {
         let directory = try TestEnvironment.temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let path = directory + "/model.bin"
-        let sha = try file(path, size: 100_000, seed: 1, age: 10)
+        let sha = try file(path, size: 1_100_000, seed: 1, age: 10)
         #expect(!VerificationStamp.confirms(path: path, sha256: sha))
         let digest = try VerificationStamp.digest(of: path, expected: sha)
-        #expect(digest.sha256 == sha && digest.size == 100_000)
+        #expect(digest.sha256 == sha && digest.size == 1_100_000)
         guard supportsStamps(directory) else {
             #expect(!VerificationStamp.confirms(path: path, sha256: sha), "no attributes, no stamp: every reader hashes")
             return
         }
         #expect(VerificationStamp.confirms(path: path, sha256: sha))
-        #expect(VerificationStamp.confirms(path: path, sha256: sha, size: 100_000))
-        #expect(!VerificationStamp.confirms(path: path, sha256: sha, size: 99_999))
+        #expect(VerificationStamp.confirms(path: path, sha256: sha, size: 1_100_000))
+        #expect(!VerificationStamp.confirms(path: path, sha256: sha, size: 1_099_999))
         #expect(!VerificationStamp.confirms(path: path, sha256: String(repeating: "0", count: 64)))
 
         // An in-place write of the same length moves the mtime: the stamp is void, and the next
@@ -53,9 +53,18 @@ struct VerificationStampTests {
         let directory = try TestEnvironment.temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let path = directory + "/fresh.bin"
-        let sha = try file(path, size: 50_000, seed: 2, age: 0)
+        let sha = try file(path, size: 1_050_000, seed: 2, age: 0)
         #expect(try VerificationStamp.digest(of: path, expected: sha).sha256 == sha)
         #expect(!VerificationStamp.confirms(path: path, sha256: sha), "racily new: a write in the same tick would keep the mtime")
+    }
+
+    @Test func smallFilesAreNotStamped() throws {
+        let directory = try TestEnvironment.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let path = directory + "/small.bin"
+        let sha = try file(path, size: 100_000, seed: 6, age: 10)
+        #expect(try VerificationStamp.digest(of: path, expected: sha).sha256 == sha)
+        #expect(getxattr(path, VerificationStamp.attribute, nil, 0) < 0, "hashing 100 KB costs less than a stamp")
     }
 
     @Test func aStampCopiedOntoAnotherInodeIsVoid() throws {
@@ -63,11 +72,11 @@ struct VerificationStampTests {
         defer { try? FileManager.default.removeItem(atPath: directory) }
         guard supportsStamps(directory) else { return }
         let original = directory + "/a.bin", copy = directory + "/b.bin"
-        let sha = try file(original, size: 20_000, seed: 3, age: 10)
+        let sha = try file(original, size: 1_200_000, seed: 3, age: 10)
         _ = try VerificationStamp.digest(of: original, expected: sha)
         #expect(VerificationStamp.confirms(path: original, sha256: sha))
         // Same size and mtime, other inode, the very same attribute value (cp --preserve=all).
-        _ = try file(copy, size: 20_000, seed: 4, age: 10)
+        _ = try file(copy, size: 1_200_000, seed: 4, age: 10)
         var info = stat()
         stat(original, &info)
         var times = [info.st_atim, info.st_mtim]
@@ -86,7 +95,7 @@ struct VerificationStampTests {
         defer { try? FileManager.default.removeItem(atPath: directory) }
         guard supportsStamps(directory) else { return }
         let path = directory + "/m.bin"
-        let sha = try file(path, size: 30_000, seed: 5, age: 10)
+        let sha = try file(path, size: 1_300_000, seed: 5, age: 10)
         _ = try VerificationStamp.digest(of: path, expected: sha)
         var info = stat()
         stat(path, &info)
