@@ -1,3 +1,4 @@
+import AnvcsGit
 import Foundation
 
 /// An artifact as a commit holds it: the pointer file at `path`.
@@ -13,19 +14,26 @@ public struct ArtifactReference: Sendable, Equatable {
     }
 }
 
-/// Finds pointer files in commits with three git processes whatever the number of commits:
-/// `diff-tree --stdin` lists the blobs each commit added or changed, `cat-file --batch-check`
-/// keeps those small enough to be pointers, `cat-file --batch` reads them.
-public struct ArtifactScanner: Sendable {
+/// Finds pointer files in commits. Given the repository, in this process through libgit2 (trees
+/// compared by id, so the cost follows what changed; what pre-push runs on every push); else
+/// with three git processes whatever the number of commits: `diff-tree --stdin` lists the blobs
+/// each commit added or changed, `cat-file --batch-check` keeps those small enough to be
+/// pointers, `cat-file --batch` reads them.
+public struct ArtifactScanner {
     let git: GitRunner
+    let repository: Repository?
 
-    public init(git: GitRunner) { self.git = git }
+    public init(git: GitRunner, repository: Repository? = nil) {
+        self.git = git
+        self.repository = repository
+    }
 
     /// Artifacts each commit introduced: pointer files it added or changed against its parent
     /// (every pointer file of a root commit). A merge introduces only what differs from every
     /// parent (`-c`: a conflict resolved with new content); the rest comes from the commits merged.
     public func introduced(by commits: [String]) throws(ArtifactError) -> [ArtifactReference] {
         guard !commits.isEmpty else { return [] }
+        if let repository { return try introducedInProcess(by: commits, repository: repository) }
         let output = try git.run(["diff-tree", "-r", "-z", "-c", "--root", "--no-renames", "--stdin"],
                                  input: Array(commits.joined(separator: "\n").utf8) + [0x0a])
         var changes: [(commit: String, path: String, blob: String)] = []
@@ -50,6 +58,31 @@ public struct ArtifactScanner: Sendable {
         let pointers = try readPointers(blobs: Array(Set(changes.map(\.blob))))
         return changes.compactMap { change in
             pointers[change.blob].map { ArtifactReference(commit: change.commit, path: change.path, pointer: $0) }
+        }
+    }
+
+    private func introducedInProcess(by commits: [String], repository: Repository) throws(ArtifactError) -> [ArtifactReference] {
+        var changes: [(commit: String, file: IntroducedFile)] = []
+        var pointers: [ObjectID: ArtifactPointer?] = [:]
+        var ids: [(String, ObjectID)] = []
+        for commit in commits {
+            guard let id = ObjectID(hex: commit) else { throw .io("'\(commit)' is not a commit id") }
+            ids.append((commit, id))
+        }
+        do throws(GitError) {
+            for (commit, id) in ids {
+                for file in try repository.introducedFiles(commit: id) {
+                    changes.append((commit, file))
+                    if pointers[file.blob] == nil {
+                        pointers[file.blob] = try repository.blob(file.blob, atMost: ArtifactPointer.maxLength).flatMap { ArtifactPointer.parse($0) }
+                    }
+                }
+            }
+        } catch {
+            throw .io("cannot scan the pushed commits for artifacts: \(error)")
+        }
+        return changes.compactMap { change in
+            pointers[change.file.blob].flatMap { $0 }.map { ArtifactReference(commit: change.commit, path: change.file.path, pointer: $0) }
         }
     }
 

@@ -106,7 +106,7 @@ enum ArtifactHooks {
         let commits = list.split(separator: "\n").map(String.init)
         let trace = Trace(enabled: context.environment["ANVCS_TRACE"] != nil)
         trace.mark("pre-push: commits to push")
-        let references = try ArtifactScanner(git: services.git).introduced(by: commits)
+        let references = try ArtifactScanner(git: services.git, repository: repository).introduced(by: commits)
         trace.mark("pre-push: scan for pointers")
         try ensureStored(references, services: services, trace: trace)
     }
