@@ -30,18 +30,9 @@ public final class ContentCache: @unchecked Sendable {
 
     /// Where the entry `sha256` lives: `<objects>/ab/<sha256>`. One directory level, because
     /// creating directories is most of what storing a thousand small artifacts costs (ext4
-    /// allocates an inode for each); 256 directories hold millions of entries. An entry still in
-    /// the older `<objects>/ab/cd/<sha256>` layout is moved here on first use (one rename).
+    /// allocates an inode for each); 256 directories hold millions of entries.
     public func path(for sha256: String) -> String {
-        let u = Array(sha256.utf8)
-        guard u.count >= 4 else { return "\(root)/\(sha256)" }
-        let a = String(decoding: u[0..<2], as: UTF8.self), b = String(decoding: u[2..<4], as: UTF8.self)
-        let current = "\(root)/\(a)/\(sha256)"
-        if access(current, F_OK) != 0 {
-            let legacy = "\(root)/\(a)/\(b)/\(sha256)"
-            if access(legacy, F_OK) == 0 { _ = rename(legacy, current) }
-        }
-        return current
+        "\(root)/\(sha256.prefix(2))/\(sha256)"
     }
 
     /// `<objects>/tmp`, created when missing (one `mkdir` when it exists: this runs per ingest).
@@ -61,7 +52,14 @@ public final class ContentCache: @unchecked Sendable {
         try? FileManager.default.createDirectory(atPath: parent, withIntermediateDirectories: true)
     }
 
-    public func contains(_ sha256: String) -> Bool { access(path(for: sha256), F_OK) == 0 }
+    /// Whether the entry is cached. An entry still in the older `<objects>/ab/cd/<sha256>` layout
+    /// is moved to `path(for:)` here (one rename), so every reader that asks first finds it there.
+    public func contains(_ sha256: String) -> Bool {
+        let current = path(for: sha256)
+        if access(current, F_OK) == 0 { return true }
+        let legacy = "\(root)/\(sha256.prefix(2))/\(sha256.dropFirst(2).prefix(2))/\(sha256)"
+        return access(legacy, F_OK) == 0 && rename(legacy, current) == 0
+    }
 
     /// A file being written into the cache.
     ///
@@ -175,7 +173,7 @@ public final class ContentCache: @unchecked Sendable {
                 // Every byte matched the entry, and the entry's bytes are known to hash to its
                 // name or these did: the entry is this content.
                 if fstat(entry.fd, &info) == 0, UInt64(info.st_size) == size,
-                   entry.trusted || hexDigest(hasher.finalize()) == entry.sha256 {
+                   entry.trusted || ContentDigest.hex(hasher.finalize()) == entry.sha256 {
                     finished = true
                     close(fd)
                     unlink(tempPath)
@@ -185,7 +183,7 @@ public final class ContentCache: @unchecked Sendable {
                 // A prefix of the entry, or an entry whose bytes are not its name: keep a real copy.
                 try materialize()
             }
-            let digest = hexDigest(hasher.finalize())
+            let digest = ContentDigest.hex(hasher.finalize())
             // No fsync: a cache entry a crash left short fails the hash every reader checks
             // (once per process) and counts as missing; the work tree still has the bytes.
             // (A stamp cannot hide that: it names the size, and ext4's ordered mode commits the
@@ -198,13 +196,15 @@ public final class ContentCache: @unchecked Sendable {
             }
             finished = true
             let final = cache.path(for: digest)
-            cache.makeParent(of: final)
-            if access(final, F_OK) == 0 {
+            if cache.contains(digest) {
                 unlink(tempPath)
-            } else if rename(tempPath, final) != 0 {
-                let why = String(cString: strerror(errno))
-                unlink(tempPath)
-                throw .io("cannot store artifact in the cache: \(why)")
+            } else {
+                cache.makeParent(of: final)
+                guard rename(tempPath, final) == 0 else {
+                    let why = String(cString: strerror(errno))
+                    unlink(tempPath)
+                    throw .io("cannot store artifact in the cache: \(why)")
+                }
             }
             cache.markVerified(digest)
             return digest
@@ -216,16 +216,21 @@ public final class ContentCache: @unchecked Sendable {
     /// Streams a cached artifact to `body` in chunks after checking its hash and size;
     /// a cached file whose bytes do not match is deleted and reported as corrupt.
     public func read(_ sha256: String, size: UInt64, path displayPath: String, _ body: (ArraySlice<UInt8>) throws(ArtifactError) -> Void) throws(ArtifactError) {
-        let file = path(for: sha256)
-        if !isVerified(sha256) {
-            let actual = try verifiedDigest(of: file, expected: sha256, size: size)
-            guard actual.sha256 == sha256, actual.size == size else {
-                unlink(file)
-                throw .corrupt(sha256: sha256, actual: actual.sha256, path: displayPath)
-            }
-            markVerified(sha256)
-        }
+        try verify(sha256, size: size, path: displayPath)
         try stream(sha256, body)
+    }
+
+    /// Hashes the entry unless this process already did (or wrote it) or its verification stamp
+    /// vouches for it; an entry whose bytes do not match is deleted and reported as corrupt.
+    public func verify(_ sha256: String, size: UInt64, path displayPath: String) throws(ArtifactError) {
+        if isVerified(sha256) { return }
+        let file = path(for: sha256)
+        let actual = try verifiedDigest(of: file, expected: sha256, size: size)
+        guard actual.sha256 == sha256, actual.size == size else {
+            unlink(file)
+            throw .corrupt(sha256: sha256, actual: actual.sha256, path: displayPath)
+        }
+        markVerified(sha256)
     }
 
     /// Streams a cached artifact to `body` without checking it (the caller just did).
@@ -250,30 +255,4 @@ public final class ContentCache: @unchecked Sendable {
             throw .io(error.description)
         }
     }
-
-    /// sha256 and size of a file, read in 1 MiB chunks.
-    public static func hash(file: String) throws(ArtifactError) -> (sha256: String, size: UInt64) {
-        let fd = open(file, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw .io("cannot read \(file): \(String(cString: strerror(errno)))") }
-        defer { close(fd) }
-        var hasher = SHA256()
-        var size: UInt64 = 0
-        var buffer = [UInt8](repeating: 0, count: 1 << 20)
-        while true {
-            let n = buffer.withUnsafeMutableBufferPointer { Glibc.read(fd, $0.baseAddress!, $0.count) }
-            if n < 0 { if errno == EINTR { continue }; throw .io("cannot read \(file): \(String(cString: strerror(errno)))") }
-            if n == 0 { break }
-            buffer.withUnsafeBytes { hasher.update(bufferPointer: UnsafeRawBufferPointer(rebasing: $0[0..<n])) }
-            size += UInt64(n)
-        }
-        return (hexDigest(hasher.finalize()), size)
-    }
-}
-
-/// Lower-case hex of a digest.
-func hexDigest(_ digest: some Sequence<UInt8>) -> String {
-    let digits = Array("0123456789abcdef".utf8)
-    var out: [UInt8] = []
-    for b in digest { out.append(digits[Int(b >> 4)]); out.append(digits[Int(b & 15)]) }
-    return String(decoding: out, as: UTF8.self)
 }

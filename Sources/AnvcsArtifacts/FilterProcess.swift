@@ -239,18 +239,6 @@ public final class FilterProcess {
         try answer(pointer, path: path)
     }
 
-    /// Hashes the cached bytes unless this process already did (or wrote them); a mismatch removes them.
-    func verifyCached(_ pointer: ArtifactPointer, path: String) throws(ArtifactError) {
-        if cache.isVerified(pointer.sha256) { return }
-        let file = cache.path(for: pointer.sha256)
-        let actual = try cache.verifiedDigest(of: file, expected: pointer.sha256, size: pointer.size)
-        guard actual.sha256 == pointer.sha256, actual.size == pointer.size else {
-            unlink(file)
-            throw .corrupt(sha256: pointer.sha256, actual: actual.sha256, path: path)
-        }
-        cache.markVerified(pointer.sha256)
-    }
-
     /// Answers a smudge with the cached bytes of `pointer`, verified, or with the pointer itself.
     func answer(_ pointer: ArtifactPointer, path: String) throws(ArtifactError) {
         let prefix = Array(pointer.text.utf8)
@@ -261,7 +249,7 @@ public final class FilterProcess {
         }
         // Verify before answering, so a corrupt cache entry becomes "pointer kept", not bad bytes.
         do {
-            try verifyCached(pointer, path: path)
+            try cache.verify(pointer.sha256, size: pointer.size, path: path)
         } catch {
             report("anvcs: \(error)")
             try respond(status: "success") { [self] () throws(ArtifactError) in try writer.write(prefix) }

@@ -15,22 +15,25 @@ extension Repository {
     /// changed, not the size of the tree.
     public func introducedFiles(commit id: ObjectID) throws(GitError) -> [IntroducedFile] {
         let commit = try commit(id)
-        let tree = try lookupTree(commit.tree)
+        var root = commit.tree.raw
+        let tree = try lookupTree(&root, label: commit.tree.short)
         defer { git_tree_free(tree) }
         var parents: [OpaquePointer?] = []
         defer { for p in parents { git_tree_free(p) } }
         for parent in commit.parents {
-            parents.append(try lookupTree(try self.commit(parent).tree))
+            let parentTree = try self.commit(parent).tree
+            var raw = parentTree.raw
+            parents.append(try lookupTree(&raw, label: parentTree.short))
         }
         var found: [IntroducedFile] = []
         try collect(tree, parents: parents, prefix: "", into: &found)
         return found
     }
 
-    private func lookupTree(_ id: ObjectID) throws(GitError) -> OpaquePointer? {
-        var raw = id.raw
+    /// The tree `id` (a commit's, or an entry's id; `label` names it in errors); free it.
+    private func lookupTree(_ id: UnsafePointer<git_oid>, label: String) throws(GitError) -> OpaquePointer? {
         var tree: OpaquePointer?
-        try check("git_tree_lookup(\(id.short))", git_tree_lookup(&tree, pointer, &raw))
+        try check("git_tree_lookup(\(label))", git_tree_lookup(&tree, pointer, id))
         return tree
     }
 
@@ -50,19 +53,17 @@ extension Repository {
             let path = prefix + String(cString: name)
             switch git_tree_entry_filemode(entry) {
             case GIT_FILEMODE_TREE:
-                var subtree: OpaquePointer?
-                try check("git_tree_lookup(\(path))", git_tree_lookup(&subtree, pointer, id))
+                let subtree = try lookupTree(id, label: path)
                 defer { git_tree_free(subtree) }
                 var parentSubtrees: [OpaquePointer?] = []
                 defer { for p in parentSubtrees { git_tree_free(p) } }
                 for counterpart in counterparts {
-                    guard let counterpart, git_tree_entry_filemode(counterpart) == GIT_FILEMODE_TREE else {
+                    guard let counterpart, git_tree_entry_filemode(counterpart) == GIT_FILEMODE_TREE,
+                          let counterpartID = git_tree_entry_id(counterpart) else {
                         parentSubtrees.append(nil)
                         continue
                     }
-                    var p: OpaquePointer?
-                    try check("git_tree_lookup(\(path))", git_tree_lookup(&p, pointer, git_tree_entry_id(counterpart)))
-                    parentSubtrees.append(p)
+                    parentSubtrees.append(try lookupTree(counterpartID, label: path))
                 }
                 try collect(subtree, parents: parentSubtrees, prefix: path + "/", into: &found)
             case GIT_FILEMODE_BLOB, GIT_FILEMODE_BLOB_EXECUTABLE:

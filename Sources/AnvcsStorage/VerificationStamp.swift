@@ -49,23 +49,26 @@ public enum VerificationStamp {
 
     /// True when `path` carries a valid stamp for `sha256` (and `size`, when given).
     public static func confirms(path: String, sha256: String, size: UInt64? = nil) -> Bool {
+        stampedSize(path: path, sha256: sha256, size: size) != nil
+    }
+
+    /// The file's size when a valid stamp for `sha256` (and `size`, when given) is on it.
+    static func stampedSize(path: String, sha256: String, size: UInt64?) -> UInt64? {
         var info = stat()
-        guard stat(path, &info) == 0, Int64(info.st_size) >= minimumSize, info.st_uid == geteuid() else { return false }
-        if let size, UInt64(info.st_size) != size { return false }
-        let identity = FileIdentity(info)
+        guard stat(path, &info) == 0, Int64(info.st_size) >= minimumSize, info.st_uid == geteuid() else { return nil }
+        if let size, UInt64(info.st_size) != size { return nil }
         var buffer = [UInt8](repeating: 0, count: 256)
         let length = buffer.withUnsafeMutableBytes { getxattr(path, attribute, $0.baseAddress, $0.count) }
-        guard length > 0 else { return false }
-        return String(decoding: buffer[0..<length], as: UTF8.self) == text(sha256: sha256.lowercased(), identity: identity)
+        guard length > 0,
+              String(decoding: buffer[0..<length], as: UTF8.self) == text(sha256: sha256.lowercased(), identity: FileIdentity(info))
+        else { return nil }
+        return UInt64(info.st_size)
     }
 
     /// The sha256 and size of `path`: `expected` straight from a valid stamp, otherwise hashed
     /// (and stamped for the next reader, whatever the bytes hashed to).
     public static func digest(of path: String, expected: String, size: UInt64? = nil) throws(StorageError) -> (sha256: String, size: UInt64) {
-        if confirms(path: path, sha256: expected, size: size) {
-            var info = stat()
-            if stat(path, &info) == 0 { return (expected.lowercased(), UInt64(info.st_size)) }
-        }
+        if let stamped = stampedSize(path: path, sha256: expected, size: size) { return (expected.lowercased(), stamped) }
         let digest = try ContentDigest.hashFile(at: path)
         record(path: path, sha256: digest.sha256, identity: digest.identity)
         return (digest.sha256, digest.size)

@@ -18,7 +18,7 @@ import Testing
         }
     }
 
-    func sha(_ bytes: [UInt8]) -> String { hexDigest(SHA256.hash(data: bytes)) }
+    func sha(_ bytes: [UInt8]) -> String { ContentDigest.hex(SHA256.hash(data: bytes)) }
 
     /// A fresh cache in a directory removed when `body` returns.
     func withCache(_ body: (ContentCache) throws -> Void) throws {

@@ -1,5 +1,6 @@
 import AnvcsArtifacts
 import AnvcsProvenance
+import AnvcsStorage
 import ArgumentParser
 import Foundation
 
@@ -128,8 +129,8 @@ struct ArtifactTextconv: ParsableCommand {
         if let pointer = ArtifactPointer.parse(Array(data)) {
             print("artifact sha256 \(pointer.sha256)\nsize \(pointer.size)\nkey \(pointer.key)")
         } else {
-            let (sha, size) = try ContentCache.hash(file: file)
-            print("artifact sha256 \(sha)\nsize \(size)")
+            let digest = try ContentDigest.hashFile(at: file)
+            print("artifact sha256 \(digest.sha256)\nsize \(digest.size)")
         }
     }
 }
