@@ -129,7 +129,8 @@ for s in scenarios {
     byLanguage[ext] = entry
     if let dump {
         let record: [String: Any] = ["name": s.name, "git": gitOutcome.rawValue, "anvcs": ourOutcome.rawValue,
-                                     "resolutions": output.resolutions.map { "\($0.layer.rawValue): \($0.detail)" }]
+                                     "resolutions": output.resolutions.map { "\($0.layer.rawValue): \($0.detail)" },
+                                     "structureGaveUp": output.structureGaveUp ?? ""]
         dump.write(try JSONSerialization.data(withJSONObject: record) + Data("\n".utf8))
     }
 }

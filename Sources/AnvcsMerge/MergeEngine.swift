@@ -58,6 +58,8 @@ public struct MergeOutput: Sendable {
     /// Conflict hunks left in `text`; zero means the merge is clean.
     public var conflictCount: Int
     public var resolutions: [MergeResolution]
+    /// Why the structured layer did not settle the file, when it ran and gave up.
+    public var structureGaveUp: String? = nil
 
     public var isClean: Bool { conflictCount == 0 }
 }
@@ -83,6 +85,7 @@ public enum MergeEngine {
         let texts = [input.base, input.ours, input.theirs].map { String(validating: $0, as: UTF8.self) }
         let totalBytes = input.base.count + input.ours.count + input.theirs.count
         let sidesParse: Bool
+        var gaveUp: String? = nil
         if let language, let b = texts[0], let o = texts[1], let t = texts[2] {
             let check = SyntaxCheck(language: language, parsers: input.parsers)
             let lenient = language == .json && ![b, o, t].allSatisfy { check.accepts($0) }
@@ -90,16 +93,24 @@ public enum MergeEngine {
             if sidesParse && totalBytes < structuredByteLimit && input.layers.contains(.structure) {
                 let structured = StructuredMerge(language: language, layers: input.layers,
                                                  deadline: ContinuousClock.now.advanced(by: structuredTimeLimit))
-                if let (merged, resolutions) = structured.merge(base: b, ours: o, theirs: t),
-                   check.accepts(merged, lenientJSON: lenient) {
+                switch structured.merge(base: b, ours: o, theirs: t) {
+                case let .merged(merged, resolutions) where check.accepts(merged, lenientJSON: lenient):
                     return MergeOutput(text: Array(merged.utf8), conflictCount: 0,
                                        resolutions: [MergeResolution(layer: .line, detail: "line merge left \(line.conflictCount) conflict(s)")] + resolutions)
+                case .merged:
+                    gaveUp = "the merged result does not parse"
+                case let .gaveUp(reason):
+                    gaveUp = reason
                 }
+            } else if !sidesParse {
+                gaveUp = "a side does not parse"
             }
         } else {
             sidesParse = false
         }
-        return refinedLineMerge(input, language: language, validate: sidesParse, fallback: lineOutput)
+        var refined = refinedLineMerge(input, language: language, validate: sidesParse, fallback: lineOutput)
+        refined.structureGaveUp = gaveUp
+        return refined
     }
 
     /// Layer (b) over git's regions: each conflict region is retried by tokens and whitespace.

@@ -54,6 +54,7 @@ struct MergeFileCommand: ParsableCommand {
         }
         if explain {
             var lines = output.resolutions.map { "\($0.layer.rawValue): \($0.detail)" }
+            if let reason = output.structureGaveUp { lines.append("structure: gave up: \(reason)") }
             lines.append(output.isClean ? "result: clean" : "result: \(output.conflictCount) conflict(s) left")
             FileHandle.standardError.write(Data((lines.joined(separator: "\n") + "\n").utf8))
         }

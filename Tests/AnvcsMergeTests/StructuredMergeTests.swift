@@ -84,6 +84,23 @@ let fixtures: [Fixture] = [
             ours: "function f(config) {\n  if (config.a) {\n    one();\n  }\n  check(config);\n  return run(config);\n}\n",
             theirs: "function f(config) {\n  if (config.a) {\n    one();\n  } // done\n  return run(config);\n}\n",
             expected: nil),
+    // black's layout: the signature's closing line `) -> int:` opens the body (this file was refused as
+    // unparseable before, which kept every black-formatted file out of the structured layer).
+    Fixture(name: "python: functions with multi-line signatures added on both sides", path: "m.py",
+            base: "def a(\n    x: int,\n) -> int:\n    return x\n",
+            ours: "def a(\n    x: int,\n) -> int:\n    return x\n\n\ndef b(\n    y: int,\n) -> int:\n    return y\n",
+            theirs: "def a(\n    x: int,\n) -> int:\n    return x\n\n\ndef c() -> int:\n    return 3\n",
+            expected: "def a(\n    x: int,\n) -> int:\n    return x\n\n\ndef b(\n    y: int,\n) -> int:\n    return y\n\n\ndef c() -> int:\n    return 3\n"),
+    Fixture(name: "python: a body indented under a multi-line signature's closing line still has to be consistent", path: "m.py",
+            base: "def a(\n    x,\n):\n    return x\n", ours: "def a(\n    x,\n):\nreturn 1\n",
+            theirs: "def a(\n    x,\n):\n    return 2\n", expected: nil),
+    // isort sorted ours' imports; theirs added one: its place is the sorter's rule (here `import decimal`
+    // goes before `import re`, which no order the engine knows would say), so a person decides.
+    Fixture(name: "python: an import added to a block the other side re-sorted stays a conflict", path: "m.py",
+            base: "import sys\nfrom x import y\nimport re\n\nv = 1\n",
+            ours: "import re\nimport sys\n\nfrom x import y\n\nv = 1\n",
+            theirs: "import sys\nfrom x import y\nimport re\nimport decimal\n\nv = 1\n",
+            expected: nil),
 ]
 
 @Suite struct StructuredMergeTests {
@@ -111,6 +128,21 @@ let fixtures: [Fixture] = [
         var withParser = input
         withParser.parsers = SwiftLanguageSupport.parsers
         #expect(MergeEngine.merge(withParser).isClean)
+    }
+
+    /// `--explain` and the evaluation say why the structured layer left a conflict.
+    @Test func aGiveUpSaysWhereAndWhy() {
+        let output = MergeEngine.merge(MergeInput(base: Array("import os\nv = 1\n".utf8),
+                                                  ours: Array("import os\nv = 2\n".utf8),
+                                                  theirs: Array("import os\nv = 3\n".utf8), path: "m.py"))
+        #expect(!output.isClean)
+        #expect(output.structureGaveUp == "/assign v: both sides edited the same lines")
+        let unparseable = MergeEngine.merge(MergeInput(base: Array("def a(:\n    return 1\n".utf8),
+                                                       ours: Array("def a(:\n    return 2\n".utf8),
+                                                       theirs: Array("def a(:\n    return 3\n".utf8), path: "m.py"))
+        #expect(unparseable.structureGaveUp == "a side does not parse")
+        let clean = MergeEngine.merge(MergeInput(base: Array("a\n".utf8), ours: Array("b\n".utf8), theirs: Array("a\n".utf8), path: "m.py"))
+        #expect(clean.structureGaveUp == nil)
     }
 
     @Test func binaryInputKeepsGitsConflict() {

@@ -16,25 +16,46 @@ struct StructuredMerge {
         refinement = Refinement(language: language, layers: layers)
     }
 
-    final class Log { var resolutions: [MergeResolution] = [] }
+    final class Log {
+        var resolutions: [MergeResolution] = []
+        /// The first reason the layer gave up, innermost first (for --explain and the evaluation).
+        var gaveUp: String?
 
-    func merge(base: String, ours: String, theirs: String) -> (String, [MergeResolution])? {
+        /// Records why and returns nil, so a give-up site reads `return log.fail(...)`.
+        func fail<T>(_ path: String, _ reason: String) -> T? {
+            if gaveUp == nil { gaveUp = "\(path.isEmpty ? "/" : path): \(reason)" }
+            return nil
+        }
+    }
+
+    enum Outcome {
+        case merged(String, [MergeResolution])
+        case gaveUp(String)
+    }
+
+    func merge(base: String, ours: String, theirs: String) -> Outcome {
         let scans = [base, ours, theirs].map(scanner.scan)
-        guard scans.allSatisfy(\.wellFormed) else { return nil }
+        guard scans.allSatisfy(\.wellFormed) else { return .gaveUp("a side does not scan (unbalanced brackets or strings)") }
         guard let b = segmenter.block(scans[0].lines, depth: 0),
               let o = segmenter.block(scans[1].lines, depth: 0),
-              let t = segmenter.block(scans[2].lines, depth: 0) else { return nil }
+              let t = segmenter.block(scans[2].lines, depth: 0) else { return .gaveUp("a side does not cut into units") }
         let log = Log()
-        guard let merged = mergeBlock(b, o, t, depth: 0, path: "", log: log) else { return nil }
-        return (merged, log.resolutions)
+        guard let merged = mergeBlock(b, o, t, depth: 0, path: "", log: log) else {
+            return .gaveUp(log.gaveUp ?? "no reason recorded")
+        }
+        return .merged(merged, log.resolutions)
     }
 
     // MARK: Blocks
 
     private func mergeBlock(_ b: Block, _ o: Block, _ t: Block, depth: Int, path: String, log: Log) -> String? {
-        guard ContinuousClock.now < deadline else { return nil }
-        guard let prefix = mergeText(text(b.prefix), text(o.prefix), text(t.prefix), log: log),
-              let suffix = mergeText(text(b.suffix), text(o.suffix), text(t.suffix), log: log) else { return nil }
+        guard ContinuousClock.now < deadline else { return log.fail(path, "time limit") }
+        guard let prefix = mergeText(text(b.prefix), text(o.prefix), text(t.prefix), log: log) else {
+            return log.fail(path, "both sides edited the text before the first unit")
+        }
+        guard let suffix = mergeText(text(b.suffix), text(o.suffix), text(t.suffix), log: log) else {
+            return log.fail(path, "both sides edited the text after the last unit")
+        }
         guard let order = mergeOrder(b.units, o.units, t.units, log: log, path: path) else { return nil }
         let baseUnits = Dictionary(b.units.map { ($0.key, $0) }, uniquingKeysWith: { a, _ in a })
         let oursUnits = Dictionary(o.units.map { ($0.key, $0) }, uniquingKeysWith: { a, _ in a })
@@ -49,7 +70,7 @@ struct StructuredMerge {
         if commaSeparated {
             let trailing = o.units.isEmpty ? t.trailingComma : o.trailingComma
             for k in pieces.indices where k < pieces.count - 1 || trailing {
-                guard let withComma = addComma(pieces[k]) else { return nil }
+                guard let withComma = addComma(pieces[k]) else { return log.fail(path, "cannot place a comma") }
                 pieces[k] = withComma
             }
         }
@@ -74,10 +95,16 @@ struct StructuredMerge {
             oursIsSkeleton = true
             log.resolutions.append(MergeResolution(layer: .structure, detail: "\(path.isEmpty ? "/" : path): order taken from ours"))
         } else {
-            return nil
+            return log.fail(path, "both sides reordered units")
         }
         let skeleton = oursIsSkeleton ? oKeys : tKeys
         let other = oursIsSkeleton ? tKeys : oKeys
+        // Imports re-sorted on one side (isort, an IDE) while the other added some: where the additions
+        // belong is the sorter's rule (sections, case, `from` before or after `import`), not ours.
+        let skeletonCommon = oursIsSkeleton ? oCommon : tCommon
+        if skeletonCommon != bCommon, other.contains(where: { !bSet.contains($0) && Self.isImport($0) }) {
+            return log.fail(path, "\(oursIsSkeleton ? "ours" : "theirs") reordered the imports the other side added to")
+        }
         let otherSet = oursIsSkeleton ? tSet : oSet
         let skeletonSet = oursIsSkeleton ? oSet : tSet
         // Units the other side deleted (unchanged ones; changed ones fail in mergeUnit).
@@ -94,7 +121,9 @@ struct StructuredMerge {
             }
             var at: Int
             if let anchor {
-                guard let index = result.firstIndex(of: anchor) else { return nil }
+                guard let index = result.firstIndex(of: anchor) else {
+                    return log.fail(path, "theirs added after \(anchor), which ours removed")
+                }
                 at = index + 1
             } else {
                 at = 0
@@ -108,9 +137,13 @@ struct StructuredMerge {
                 while probe < result.count && skeletonAdded.contains(result[probe]) { concurrent.append(result[probe]); probe += 1 }
             }
             if !concurrent.isEmpty {
-                guard (run + concurrent).allSatisfy({ named[$0] ?? false }) else { return nil }
+                guard (run + concurrent).allSatisfy({ named[$0] ?? false }) else {
+                    return log.fail(path, "both sides inserted unnamed statements at the same place")
+                }
                 // Both sides replacing the same base unit is an edit conflict, not two insertions.
-                if let next = nextBaseKey(after: anchor, in: bKeys), !oSet.contains(next) && !tSet.contains(next) { return nil }
+                if let next = nextBaseKey(after: anchor, in: bKeys), !oSet.contains(next) && !tSet.contains(next) {
+                    return log.fail(path, "both sides replaced \(next)")
+                }
                 log.resolutions.append(MergeResolution(layer: .structure,
                     detail: "\(path.isEmpty ? "/" : path): both sides inserted at the same place; kept \(concurrent.count + run.count) units, ours first"))
             }
@@ -123,6 +156,10 @@ struct StructuredMerge {
             log.resolutions.append(MergeResolution(layer: .structure, detail: "\(path.isEmpty ? "/" : path): sorted block kept sorted"))
         }
         return result
+    }
+
+    private static func isImport(_ key: String) -> Bool {
+        key.hasPrefix("import ") || key.hasPrefix("from ")
     }
 
     private static func isSorted(_ keys: [String]) -> Bool {
@@ -144,6 +181,8 @@ struct StructuredMerge {
             let bt = b.text, ot = o.text, tt = t.text
             if ot == bt { return .some(tt) }
             if tt == bt || ot == tt { return .some(ot) }
+            // A nested attempt that fails may still be settled as text below: its reason then stays unsaid.
+            let reasonBefore = log.gaveUp
             if let nb = nest(b, depth), let no = nest(o, depth), let nt = nest(t, depth),
                let head = mergeText(nb.head, no.head, nt.head, log: log),
                let body = mergeBlock(nb.body, no.body, nt.body, depth: nb.depth, path: path, log: log),
@@ -151,21 +190,22 @@ struct StructuredMerge {
                 return .some(head + body + tail)
             }
             if let merged = mergeText(bt, ot, tt, log: log) {
+                log.gaveUp = reasonBefore
                 log.resolutions.append(MergeResolution(layer: .structure, detail: "\(path): both sides edited; merged"))
                 return .some(merged)
             }
-            return nil
+            return log.fail(path, "both sides edited the same lines")
         case let (b?, o?, nil):
-            return o.text == b.text ? .some(nil) : nil
+            return o.text == b.text ? .some(nil) : log.fail(path, "theirs deleted what ours edited")
         case let (b?, nil, t?):
-            return t.text == b.text ? .some(nil) : nil
+            return t.text == b.text ? .some(nil) : log.fail(path, "ours deleted what theirs edited")
         case let (nil, o?, t?):
-            return o.text == t.text ? .some(o.text) : nil
+            return o.text == t.text ? .some(o.text) : log.fail(path, "both sides added it differently")
         case let (nil, o?, nil) where !o.named && depth > 0, let (nil, nil, o?) where !o.named && depth > 0:
             // A statement added inside a body both sides edited: its meaning depends on the other
             // side's edits around it (order, variables), so a person decides.
             _ = o
-            return nil
+            return log.fail(path, "a statement added inside a body both sides edited")
         case let (_, o?, nil):
             log.resolutions.append(MergeResolution(layer: .structure, detail: "\(path): added by ours"))
             return .some(o.text)

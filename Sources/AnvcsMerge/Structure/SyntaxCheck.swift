@@ -28,7 +28,13 @@ struct SyntaxCheck {
         var stack = [0]
         var opensBlock = false
         var continued = false
-        for line in lines where !line.isBlank && !line.isComment && !line.startsInside && line.startDepth == 0 {
+        for line in lines where !line.isBlank && !line.isComment && !line.startsInside {
+            // The closing line of a bracket opened above (`) -> None:` of a signature cut over several
+            // lines) ends the logical line: whether it opens a block is decided there.
+            if line.startDepth > 0 {
+                if line.endDepth == 0 { opensBlock = line.lastCode == ":"; continued = line.lastCode == "\\" }
+                continue
+            }
             if continued { continued = line.lastCode == "\\"; if line.endDepth == 0 { opensBlock = line.lastCode == ":" }; continue }
             if opensBlock {
                 guard line.indent > stack.last! else { return false }
