@@ -92,6 +92,21 @@ var differentOnlyInWhitespace = 0, differentOnlyInLineOrder = 0
 func squeezed(_ b: [UInt8]) -> [UInt8] { b.filter { $0 != 0x20 && $0 != 0x09 && $0 != 0x0A && $0 != 0x0D } }
 func sortedLines(_ b: [UInt8]) -> [ArraySlice<UInt8>] { b.split(separator: 0x0A).sorted { $0.lexicographicallyPrecedes($1) } }
 var byLanguage: [String: (total: Int, gitConflicts: Int, ourFixes: Int)] = [:]
+
+/// What the human's result is, for a scenario git leaves in conflict: how far a merge tool, which
+/// sees only base, ours and theirs, can get to it at all.
+enum HumanResult: String, CaseIterable {
+    case oneSide = "equal to one side (the other side's change dropped)"
+    case composed = "made of the inputs' lines only"
+    case novel = "has lines none of the inputs has"
+
+    init(_ s: Scenario) {
+        if s.result == s.ours || s.result == s.theirs { self = .oneSide; return }
+        let known = Set([s.base, s.ours, s.theirs].flatMap { $0.split(separator: 0x0A, omittingEmptySubsequences: false) })
+        self = s.result.split(separator: 0x0A, omittingEmptySubsequences: false).allSatisfy(known.contains) ? .composed : .novel
+    }
+}
+var byHumanResult: [HumanResult: [Outcome: Int]] = [:]
 /// ANVCS_BENCH_DUMP=FILE writes one JSON line per scenario: outcomes and the engine's resolutions.
 let dump: FileHandle? = ProcessInfo.processInfo.environment["ANVCS_BENCH_DUMP"].flatMap {
     _ = FileManager.default.createFile(atPath: $0, contents: nil)
@@ -116,6 +131,7 @@ for s in scenarios {
     var entry = byLanguage[ext] ?? (0, 0, 0)
     entry.total += 1
     if gitOutcome == .conflict {
+        byHumanResult[HumanResult(s), default: [:]][ourOutcome, default: 0] += 1
         gitConflicts += 1
         entry.gitConflicts += 1
         if ourOutcome == .cleanEqual { resolvedCorrectlyWhereGitConflicted += 1; entry.ourFixes += 1 }
@@ -151,6 +167,11 @@ let percent = gitConflicts == 0 ? 0 : 100.0 * Double(resolvedCorrectlyWhereGitCo
 print(String(format: "Where git conflicts (%d): anvcs resolves %d exactly as the human did (%.1f%%), %d differently.",
              gitConflicts, resolvedCorrectlyWhereGitConflicted, percent, resolvedDifferentlyWhereGitConflicted))
 print("  of those different: \(differentOnlyInWhitespace) only in whitespace, \(differentOnlyInLineOrder) only in the order of lines")
+print("  by what the human's result is (anvcs: as the human did / differently / conflict):")
+for kind in HumanResult.allCases {
+    let c = byHumanResult[kind] ?? [:]
+    print("    \(kind.rawValue): \(c.values.reduce(0, +)) (\(c[.cleanEqual] ?? 0) / \(c[.cleanDifferent] ?? 0) / \(c[.conflict] ?? 0))")
+}
 for (ext, e) in byLanguage.sorted(by: { $0.key < $1.key }) {
     print("  .\(ext): \(e.total) scenarios, git conflicts \(e.gitConflicts), anvcs resolves \(e.ourFixes) of them as the human did")
 }

@@ -3,8 +3,13 @@ struct KeyExtractor {
     let language: Language
 
     func key(_ unit: Unit, inList: Bool) -> (String, Bool) {
-        let code = unit.lines.filter { !$0.isBlank && !$0.isComment && !$0.startsInside }.map(\.code)
-        guard var head = code.first(where: { !$0.hasPrefix("@") || language == .yaml }) ?? code.first else {
+        let codeLines = unit.lines.filter { !$0.isBlank && !$0.isComment && !$0.startsInside }
+        let code = codeLines.map(\.code)
+        // The head is the first line at the unit's own depth that is not a decorator: the lines of a
+        // decorator cut over several lines (`@pytest.mark.parametrize(` ...) are inside its brackets.
+        let depth = codeLines.first?.startDepth
+        guard var head = codeLines.first(where: { $0.startDepth == depth && (!$0.code.hasPrefix("@") || language == .yaml) })?.code
+                ?? code.first else {
             return ("text:" + unit.text, false)
         }
         // Anonymous units are known by their first line, so an edited body still matches.
