@@ -94,6 +94,11 @@ let fixtures: [Fixture] = [
     Fixture(name: "python: a body indented under a multi-line signature's closing line still has to be consistent", path: "m.py",
             base: "def a(\n    x,\n):\n    return x\n", ours: "def a(\n    x,\n):\nreturn 1\n",
             theirs: "def a(\n    x,\n):\n    return 2\n", expected: nil),
+    Fixture(name: "python: methods under multi-line decorators added on both sides are named, so both are kept", path: "t.py",
+            base: "class T:\n    def test_a(self):\n        pass\n",
+            ours: "class T:\n    def test_a(self):\n        pass\n\n    @pytest.mark.parametrize(\n        'x', [1, 2]\n    )\n    def test_b(self, x):\n        pass\n",
+            theirs: "class T:\n    def test_a(self):\n        pass\n\n    @pytest.mark.parametrize(\n        'y', [3]\n    )\n    def test_c(self, y):\n        pass\n",
+            expected: "class T:\n    def test_a(self):\n        pass\n\n    @pytest.mark.parametrize(\n        'x', [1, 2]\n    )\n    def test_b(self, x):\n        pass\n\n    @pytest.mark.parametrize(\n        'y', [3]\n    )\n    def test_c(self, y):\n        pass\n"),
     // isort sorted ours' imports; theirs added one: its place is the sorter's rule (here `import decimal`
     // goes before `import re`, which no order the engine knows would say), so a person decides.
     Fixture(name: "python: an import added to a block the other side re-sorted stays a conflict", path: "m.py",
