@@ -99,6 +99,11 @@ let fixtures: [Fixture] = [
             ours: "class T:\n    def test_a(self):\n        pass\n\n    @pytest.mark.parametrize(\n        'x', [1, 2]\n    )\n    def test_b(self, x):\n        pass\n",
             theirs: "class T:\n    def test_a(self):\n        pass\n\n    @pytest.mark.parametrize(\n        'y', [3]\n    )\n    def test_c(self, y):\n        pass\n",
             expected: "class T:\n    def test_a(self):\n        pass\n\n    @pytest.mark.parametrize(\n        'x', [1, 2]\n    )\n    def test_b(self, x):\n        pass\n\n    @pytest.mark.parametrize(\n        'y', [3]\n    )\n    def test_c(self, y):\n        pass\n"),
+    Fixture(name: "javascript: the last item of a list both sides extended keeps the comma its own side wrote", path: "a.js",
+            base: "const a = [\n  1,\n  2,\n];\n",
+            ours: "const a = [\n  1,\n  2,\n  3,\n];\n",
+            theirs: "const a = [\n  1,\n  2,\n  4\n];\n",
+            expected: "const a = [\n  1,\n  2,\n  3,\n  4\n];\n"),
     // isort sorted ours' imports; theirs added one: its place is the sorter's rule (here `import decimal`
     // goes before `import re`, which no order the engine knows would say), so a person decides.
     Fixture(name: "python: an import added to a block the other side re-sorted stays a conflict", path: "m.py",

@@ -61,14 +61,21 @@ struct StructuredMerge {
         let oursUnits = Dictionary(o.units.map { ($0.key, $0) }, uniquingKeysWith: { a, _ in a })
         let theirsUnits = Dictionary(t.units.map { ($0.key, $0) }, uniquingKeysWith: { a, _ in a })
         var pieces: [String] = []
+        var lastKept: String? = nil
         for key in order {
             guard let piece = mergeUnit(baseUnits[key], oursUnits[key], theirsUnits[key], depth: depth,
                                         path: path + "/" + key, log: log) else { return nil }
-            if let piece { pieces.append(piece) }
+            if let piece { pieces.append(piece); lastKept = key }
         }
         let commaSeparated = o.commaSeparated || t.commaSeparated || b.commaSeparated
         if commaSeparated {
-            let trailing = o.units.isEmpty ? t.trailingComma : o.trailingComma
+            // The last item is written as the side it comes from wrote it (a list ours extended ends as
+            // ours ended it); an item both sides have keeps whichever side changed the comma.
+            let inOurs = oursUnits[lastKept ?? ""] != nil, inTheirs = theirsUnits[lastKept ?? ""] != nil
+            let trailing = inOurs && !inTheirs ? o.trailingComma
+                : inTheirs && !inOurs ? t.trailingComma
+                : o.units.isEmpty ? t.trailingComma
+                : o.trailingComma != b.trailingComma ? o.trailingComma : t.trailingComma
             for k in pieces.indices where k < pieces.count - 1 || trailing {
                 guard let withComma = addComma(pieces[k]) else { return log.fail(path, "cannot place a comma") }
                 pieces[k] = withComma
