@@ -9,34 +9,73 @@ import Darwin
 
 /// Versions of keys in a directory, shared by `LocalBlobStore` and `NFSBlobStore`.
 ///
-/// Layout: `<root>/keys/<sha256(key)[0..2]>/<sha256(key)>/` holds `key` (the key's text) and
-/// `versions/<sha256 of content>`. The version id is the content's sha256, so writers on
-/// different machines that store the same bytes produce the same name, and a version file,
-/// once renamed into place, never changes. Writes go to a unique temporary name, are fsynced,
-/// renamed into place, and the directory is fsynced: a reader never sees a partial version,
-/// even on NFS, where rename is atomic on the server.
+/// Layout: with d = sha256(key), `<root>/keys/<d[0..2]>/<d>.key` holds the key's text and
+/// `<root>/keys/<d[0..2]>/<d>.<sha256 of content>` is one version. The version id is the
+/// content's sha256, so writers on different machines that store the same bytes produce the
+/// same name, and a version file, once in place, never changes. Copies go to a unique temporary
+/// name, are fsynced, renamed into place, and the directory is fsynced: a reader never sees a
+/// partial version, even on NFS, where rename is atomic on the server.
+///
+/// No directory per key: directories are the dearest inodes to allocate (ext4 spreads them over
+/// block groups), and two per key (`<d>/versions/`, the layout before 2026-12-07) were most of
+/// the time a push of a thousand small artifacts spent in the store. Stores written in that
+/// layout are still read, listed and deleted from; new versions always go to the flat names.
 struct DirectoryBlobStore: Sendable {
     let root: String
     let storageName: String
 
-    func keyDirectory(_ key: String) -> String {
-        let digest = ContentDigest.sha256Hex(of: Array(key.utf8))
-        return "\(root)/keys/\(digest.prefix(2))/\(digest)"
+    private func digest(_ key: String) -> String {
+        ContentDigest.sha256Hex(of: Array(key.utf8))
     }
 
-    func versionPath(key: String, versionId: String) -> String {
-        "\(keyDirectory(key))/versions/\(versionId)"
+    /// A key's place: the bucket directory and the prefix of its files' names (its digest).
+    struct Location {
+        let bucket: String
+        let digest: String
+        func version(_ id: String) -> String { "\(bucket)/\(digest).\(id)" }
+        var keyFile: String { "\(bucket)/\(digest).key" }
+    }
+
+    func location(_ key: String) -> Location {
+        let d = digest(key)
+        return Location(bucket: "\(root)/keys/\(d.prefix(2))", digest: d)
+    }
+
+    func bucket(_ key: String) -> String { location(key).bucket }
+
+    func versionPath(key: String, versionId: String) -> String { location(key).version(versionId) }
+
+    /// Where the layout before 2026-12-07 kept the version.
+    func legacyVersionPath(key: String, versionId: String) -> String {
+        let d = digest(key)
+        return "\(root)/keys/\(d.prefix(2))/\(d)/versions/\(versionId)"
+    }
+
+    /// The stored file of a version, in either layout, or nil.
+    private func storedPath(key: String, versionId: String) -> String? {
+        let path = versionPath(key: key, versionId: versionId)
+        if access(path, F_OK) == 0 { return path }
+        let legacy = legacyVersionPath(key: key, versionId: versionId)
+        return access(legacy, F_OK) == 0 ? legacy : nil
+    }
+
+    /// A version id here is a sha256 in hex: anything else (a pin naming `../x`) is refused before
+    /// it becomes part of a path.
+    private static func validate(versionId: String, key: String) throws {
+        guard versionId.utf8.count == 64, versionId.utf8.allSatisfy({ (48...57).contains($0) || (97...102).contains($0) }) else {
+            throw StorageError.invalidKey(key: key, reason: "version '\(versionId)' is not a lowercase sha256")
+        }
     }
 
     func upload(localPath: String, key: String) throws -> ArtifactPin {
         try BlobKey.validate(key)
-        let directory = keyDirectory(key)
-        try makeDirectories(directory + "/versions")
-        try writeKeyName(key, in: directory)
-        let temporary = "\(directory)/versions/.incoming-\(DirectoryBlobStore.writerTag())"
+        let place = location(key)
+        try makeDirectories(place.bucket)
+        try writeKeyName(key, at: place)
+        let temporary = "\(place.bucket)/.incoming-\(DirectoryBlobStore.writerTag())"
         let (sha256, size) = try copyHashing(from: localPath, to: temporary)
-        let final = "\(directory)/versions/\(sha256)"
-        if access(final, F_OK) == 0 {
+        let final = place.version(sha256)
+        if access(final, F_OK) == 0 || access(legacyVersionPath(key: key, versionId: sha256), F_OK) == 0 {
             // Same content already stored (by us or another writer): keep the existing file.
             unlink(temporary)
         } else {
@@ -45,14 +84,15 @@ struct DirectoryBlobStore: Sendable {
                 unlink(temporary)
                 throw StorageError.fileSystem(operation: "rename into place", path: final, errno: code)
             }
-            fsyncDirectory("\(directory)/versions")
+            fsyncDirectory(place.bucket)
         }
         return ArtifactPin(key: key, storage: storageName, versionId: sha256, sha256: sha256, size: size)
     }
 
     /// A verified, content-named file: when this version is stored already nothing is read; on
     /// the same file system the file is hard-linked into place instead of copied and hashed
-    /// again (git-lfs's local store does no more). The link shares the cache's inode, so it
+    /// again (git-lfs's local store does no more). A link is atomic and never partial, so it goes
+    /// straight to the version's name (EEXIST: stored already). It shares the cache's inode and
     /// is not fsynced: a crash can lose no more than the cache itself would, and every download
     /// verifies the sha256. Across file systems (NFS) it is an ordinary, fsynced upload.
     func upload(verifiedPath: String, key: String, sha256: String, size: UInt64) throws -> ArtifactPin {
@@ -61,21 +101,11 @@ struct DirectoryBlobStore: Sendable {
         guard digest.count == 64, digest.allSatisfy(\.isHexDigit) else {
             throw StorageError.invalidKey(key: key, reason: "'\(sha256)' is not a sha256")
         }
-        let directory = keyDirectory(key)
-        try makeDirectories(directory + "/versions")
-        try writeKeyName(key, in: directory)
-        let final = "\(directory)/versions/\(digest)"
+        let place = location(key)
+        try makeDirectories(place.bucket)
+        try writeKeyName(key, at: place)
         let pin = ArtifactPin(key: key, storage: storageName, versionId: digest, sha256: digest, size: size)
-        if access(final, F_OK) == 0 { return pin }
-        let temporary = "\(directory)/versions/.incoming-\(DirectoryBlobStore.writerTag())"
-        if link(verifiedPath, temporary) == 0 {
-            guard rename(temporary, final) == 0 else {
-                let code = errno
-                unlink(temporary)
-                throw StorageError.fileSystem(operation: "rename into place", path: final, errno: code)
-            }
-            return pin
-        }
+        if link(verifiedPath, place.version(digest)) == 0 || errno == EEXIST { return pin }
         let stored = try upload(localPath: verifiedPath, key: key)
         guard stored.sha256 == digest else { throw StorageError.digestMismatch(key: key, expected: digest, actual: stored.sha256) }
         return stored
@@ -83,7 +113,8 @@ struct DirectoryBlobStore: Sendable {
 
     func download(key: String, versionId: String, to destinationPath: String, expectedSHA256: String?, mode: DownloadMode) throws {
         try BlobKey.validate(key)
-        let source = versionPath(key: key, versionId: versionId)
+        try Self.validate(versionId: versionId, key: key)
+        let source = storedPath(key: key, versionId: versionId) ?? versionPath(key: key, versionId: versionId)
         if mode == .cacheEntry, try linkVerified(source, key: key, versionId: versionId, to: destinationPath, expectedSHA256: expectedSHA256) {
             return
         }
@@ -139,25 +170,41 @@ struct DirectoryBlobStore: Sendable {
 
     func exists(key: String, versionId: String) throws -> Bool {
         try BlobKey.validate(key)
-        return access(versionPath(key: key, versionId: versionId), F_OK) == 0
+        try Self.validate(versionId: versionId, key: key)
+        return storedPath(key: key, versionId: versionId) != nil
     }
 
+    /// Removes the version in both layouts (a store written by both holds it twice, as links).
     func deleteVersion(key: String, versionId: String) throws {
         try BlobKey.validate(key)
-        let path = versionPath(key: key, versionId: versionId)
-        guard unlink(path) == 0 else {
-            if errno == ENOENT { throw StorageError.notFound(key: key, versionId: versionId, store: "\(storageName):\(root)") }
-            throw StorageError.fileSystem(operation: "unlink", path: path, errno: errno)
+        try Self.validate(versionId: versionId, key: key)
+        var removed = false
+        for path in [versionPath(key: key, versionId: versionId), legacyVersionPath(key: key, versionId: versionId)] {
+            if unlink(path) == 0 { removed = true; continue }
+            guard errno == ENOENT || errno == ENOTDIR else {
+                throw StorageError.fileSystem(operation: "unlink", path: path, errno: errno)
+            }
         }
+        guard removed else { throw StorageError.notFound(key: key, versionId: versionId, store: "\(storageName):\(root)") }
     }
 
     /// Every stored version of `key`, oldest first by modification time.
     func versions(of key: String) throws -> [String] {
         try BlobKey.validate(key)
-        let directory = keyDirectory(key) + "/versions"
-        let names = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
-        return names.filter { !$0.hasPrefix(".") }.sorted { left, right in
-            modificationTime("\(directory)/\(left)") < modificationTime("\(directory)/\(right)")
+        let d = digest(key)
+        let bucket = "\(root)/keys/\(d.prefix(2))"
+        var paths: [String: String] = [:]
+        let prefix = d + "."
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: bucket)) ?? [] where name.hasPrefix(prefix) {
+            let version = String(name.dropFirst(prefix.count))
+            if (try? Self.validate(versionId: version, key: key)) != nil { paths[version] = "\(bucket)/\(name)" }
+        }
+        let legacy = "\(bucket)/\(d)/versions"
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: legacy)) ?? [] where !name.hasPrefix(".") {
+            if paths[name] == nil { paths[name] = "\(legacy)/\(name)" }
+        }
+        return paths.keys.sorted { left, right in
+            (modificationTime(paths[left]!), left) < (modificationTime(paths[right]!), right)
         }
     }
 
@@ -198,10 +245,10 @@ struct DirectoryBlobStore: Sendable {
     /// The key's text beside its versions, for listing and garbage collection; reads never need
     /// it (they find the directory by the key's digest), so it is written whole under a
     /// temporary name and renamed, but not fsynced.
-    private func writeKeyName(_ key: String, in directory: String) throws {
-        let path = "\(directory)/key"
+    private func writeKeyName(_ key: String, at place: Location) throws {
+        let path = place.keyFile
         if access(path, F_OK) == 0 { return }
-        let temporary = "\(directory)/.key-\(DirectoryBlobStore.writerTag())"
+        let temporary = "\(place.bucket)/.key-\(DirectoryBlobStore.writerTag())"
         let descriptor = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o444)
         guard descriptor >= 0 else { throw StorageError.fileSystem(operation: "create", path: temporary, errno: errno) }
         let bytes = Array(key.utf8)

@@ -330,10 +330,12 @@ import Testing
         try p.t.git(["push", "-q", "origin", "main"])
         // Tamper with a.bin's stored version; remove b.bin's.
         let sha = ContentDigestHex.sha256(a)
-        let versions = try FileManager.default.subpathsOfDirectory(atPath: p.store).filter { $0.hasSuffix("/versions/" + sha) }
+        // Version files are `keys/<xx>/<sha256(key)>.<sha256 of content>`.
+        func isVersion(_ path: String) -> Bool { path.hasPrefix("keys/") && !path.hasSuffix(".key") && path.split(separator: "/").count == 3 }
+        let versions = try FileManager.default.subpathsOfDirectory(atPath: p.store).filter { isVersion($0) && $0.hasSuffix("." + sha) }
         #expect(versions.count == 1)
         try Data("evil bytes".utf8).write(to: URL(fileURLWithPath: p.store + "/" + versions[0]))
-        for v in try FileManager.default.subpathsOfDirectory(atPath: p.store) where v.contains("/versions/") && !v.hasSuffix(sha) {
+        for v in try FileManager.default.subpathsOfDirectory(atPath: p.store) where isVersion(v) && !v.hasSuffix(sha) {
             try FileManager.default.removeItem(atPath: p.store + "/" + v)
         }
         let (clone, r) = try p.clone("bad")

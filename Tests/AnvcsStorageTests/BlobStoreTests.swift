@@ -138,9 +138,58 @@ struct BlobStoreTests {
         let pins = try results.withLock { $0 }.map { try #require($0).get() }
         // Same bytes give the same version whoever wrote them; nothing temporary remains.
         #expect(pins[0] == pins[2] && pins[1] == pins[3] && pins[0] != pins[1])
-        let versionsDirectory = (store.store.versionPath(key: "shared.bin", versionId: "x") as NSString).deletingLastPathComponent
-        let names = try FileManager.default.contentsOfDirectory(atPath: versionsDirectory)
-        #expect(Set(names) == [pins[0].versionId, pins[1].versionId])
+        let bucket = store.store.bucket("shared.bin")
+        let names = try FileManager.default.contentsOfDirectory(atPath: bucket)
+        let expected = pins[0 ... 1].map { (store.store.versionPath(key: "shared.bin", versionId: $0.versionId) as NSString).lastPathComponent }
+        let keyFile = ContentDigest.sha256Hex(of: Array("shared.bin".utf8)) + ".key"
+        #expect(Set(names) == Set(expected + [keyFile]))
+        #expect(try store.versions(of: "shared.bin").sorted() == [pins[0].versionId, pins[1].versionId].sorted())
+    }
+
+    /// Stores written before the flat layout (`keys/<xx>/<d>/versions/<sha>`) stay readable:
+    /// found, listed, downloaded and deleted; a new upload of the same bytes is not stored twice.
+    @Test func versionsInTheEarlierLayoutAreStillServed() throws {
+        let directory = try TestEnvironment.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let store = LocalBlobStore(root: directory + "/store")
+        try TestEnvironment.writeRandomFile(at: directory + "/old", size: 5_000, seed: 40)
+        let digest = try ContentDigest.hashFile(at: directory + "/old").sha256
+        let legacy = store.store.legacyVersionPath(key: "models/m.bin", versionId: digest)
+        try FileManager.default.createDirectory(atPath: (legacy as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        try FileManager.default.copyItem(atPath: directory + "/old", toPath: legacy)
+        let pin = ArtifactPin(key: "models/m.bin", storage: "local", versionId: digest, sha256: digest, size: 5_000)
+        #expect(try store.exists(key: pin.key, versionId: digest))
+        #expect(try store.versions(of: pin.key) == [digest])
+        try store.download(pin: pin, to: directory + "/back")
+        #expect(try ContentDigest.hashFile(at: directory + "/back").sha256 == digest)
+        // The same bytes uploaded again: the legacy version is the stored one, no second copy.
+        #expect(try store.upload(localPath: directory + "/old", key: pin.key) == pin)
+        #expect(!FileManager.default.fileExists(atPath: store.store.versionPath(key: pin.key, versionId: digest)))
+        try TestEnvironment.writeRandomFile(at: directory + "/new", size: 6_000, seed: 41)
+        let newer = try store.upload(localPath: directory + "/new", key: pin.key)
+        #expect(FileManager.default.fileExists(atPath: store.store.versionPath(key: pin.key, versionId: newer.versionId)))
+        #expect(Set(try store.versions(of: pin.key)) == [digest, newer.versionId])
+        try store.deleteVersion(key: pin.key, versionId: digest)
+        #expect(try !store.exists(key: pin.key, versionId: digest))
+        #expect(throws: StorageError.self) { try store.deleteVersion(key: pin.key, versionId: digest) }
+        #expect(try store.versions(of: pin.key) == [newer.versionId])
+    }
+
+    /// A version id becomes part of a path: one that is not a sha256 never reaches the file system.
+    @Test func versionIdsThatAreNotDigestsAreRefused() throws {
+        let directory = try TestEnvironment.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let store = LocalBlobStore(root: directory + "/store")
+        try Data("secret".utf8).write(to: URL(fileURLWithPath: directory + "/secret"))
+        for version in ["../../../secret", "", String(repeating: "A", count: 64), "key"] {
+            #expect(throws: StorageError.self, "\(version)") { try store.exists(key: "k", versionId: version) }
+            #expect(throws: StorageError.self, "\(version)") {
+                try store.download(key: "k", versionId: version, to: directory + "/out", expectedSHA256: nil, mode: .durable)
+            }
+            #expect(throws: StorageError.self, "\(version)") { try store.deleteVersion(key: "k", versionId: version) }
+        }
+        #expect(FileManager.default.fileExists(atPath: directory + "/secret"))
+        #expect(!FileManager.default.fileExists(atPath: directory + "/out"))
     }
 
     @Test func compositeFallsBackAndQueuesForThePrimary() throws {
