@@ -34,6 +34,17 @@ struct DirectoryBlobStore: Sendable {
         let digest: String
         func version(_ id: String) -> String { "\(bucket)/\(digest).\(id)" }
         var keyFile: String { "\(bucket)/\(digest).key" }
+        /// Where the layout before 2026-12-07 kept versions.
+        var legacyVersions: String { "\(bucket)/\(digest)/versions" }
+        func legacyVersion(_ id: String) -> String { "\(legacyVersions)/\(id)" }
+
+        /// The stored file of a version, in either layout, or nil.
+        func stored(_ id: String) -> String? {
+            let path = version(id)
+            if access(path, F_OK) == 0 { return path }
+            let legacy = legacyVersion(id)
+            return access(legacy, F_OK) == 0 ? legacy : nil
+        }
     }
 
     func location(_ key: String) -> Location {
@@ -46,23 +57,17 @@ struct DirectoryBlobStore: Sendable {
     func versionPath(key: String, versionId: String) -> String { location(key).version(versionId) }
 
     /// Where the layout before 2026-12-07 kept the version.
-    func legacyVersionPath(key: String, versionId: String) -> String {
-        let d = digest(key)
-        return "\(root)/keys/\(d.prefix(2))/\(d)/versions/\(versionId)"
+    func legacyVersionPath(key: String, versionId: String) -> String { location(key).legacyVersion(versionId) }
+
+    /// 64 lowercase hex digits, ASCII only: what a version id here is (the content's sha256).
+    private static func isDigest(_ text: String) -> Bool {
+        text.utf8.count == 64 && text.utf8.allSatisfy { (48...57).contains($0) || (97...102).contains($0) }
     }
 
-    /// The stored file of a version, in either layout, or nil.
-    private func storedPath(key: String, versionId: String) -> String? {
-        let path = versionPath(key: key, versionId: versionId)
-        if access(path, F_OK) == 0 { return path }
-        let legacy = legacyVersionPath(key: key, versionId: versionId)
-        return access(legacy, F_OK) == 0 ? legacy : nil
-    }
-
-    /// A version id here is a sha256 in hex: anything else (a pin naming `../x`) is refused before
-    /// it becomes part of a path.
+    /// A version id becomes part of a path: anything but a sha256 (a pin naming `../x`) is refused
+    /// before it does.
     private static func validate(versionId: String, key: String) throws {
-        guard versionId.utf8.count == 64, versionId.utf8.allSatisfy({ (48...57).contains($0) || (97...102).contains($0) }) else {
+        guard isDigest(versionId) else {
             throw StorageError.invalidKey(key: key, reason: "version '\(versionId)' is not a lowercase sha256")
         }
     }
@@ -75,7 +80,7 @@ struct DirectoryBlobStore: Sendable {
         let temporary = "\(place.bucket)/.incoming-\(DirectoryBlobStore.writerTag())"
         let (sha256, size) = try copyHashing(from: localPath, to: temporary)
         let final = place.version(sha256)
-        if access(final, F_OK) == 0 || access(legacyVersionPath(key: key, versionId: sha256), F_OK) == 0 {
+        if place.stored(sha256) != nil {
             // Same content already stored (by us or another writer): keep the existing file.
             unlink(temporary)
         } else {
@@ -98,7 +103,7 @@ struct DirectoryBlobStore: Sendable {
     func upload(verifiedPath: String, key: String, sha256: String, size: UInt64) throws -> ArtifactPin {
         try BlobKey.validate(key)
         let digest = sha256.lowercased()
-        guard digest.count == 64, digest.allSatisfy(\.isHexDigit) else {
+        guard Self.isDigest(digest) else {
             throw StorageError.invalidKey(key: key, reason: "'\(sha256)' is not a sha256")
         }
         let place = location(key)
@@ -114,7 +119,8 @@ struct DirectoryBlobStore: Sendable {
     func download(key: String, versionId: String, to destinationPath: String, expectedSHA256: String?, mode: DownloadMode) throws {
         try BlobKey.validate(key)
         try Self.validate(versionId: versionId, key: key)
-        let source = storedPath(key: key, versionId: versionId) ?? versionPath(key: key, versionId: versionId)
+        let place = location(key)
+        let source = place.stored(versionId) ?? place.version(versionId)
         if mode == .cacheEntry, try linkVerified(source, key: key, versionId: versionId, to: destinationPath, expectedSHA256: expectedSHA256) {
             return
         }
@@ -171,15 +177,16 @@ struct DirectoryBlobStore: Sendable {
     func exists(key: String, versionId: String) throws -> Bool {
         try BlobKey.validate(key)
         try Self.validate(versionId: versionId, key: key)
-        return storedPath(key: key, versionId: versionId) != nil
+        return location(key).stored(versionId) != nil
     }
 
     /// Removes the version in both layouts (a store written by both holds it twice, as links).
     func deleteVersion(key: String, versionId: String) throws {
         try BlobKey.validate(key)
         try Self.validate(versionId: versionId, key: key)
+        let place = location(key)
         var removed = false
-        for path in [versionPath(key: key, versionId: versionId), legacyVersionPath(key: key, versionId: versionId)] {
+        for path in [place.version(versionId), place.legacyVersion(versionId)] {
             if unlink(path) == 0 { removed = true; continue }
             guard errno == ENOENT || errno == ENOTDIR else {
                 throw StorageError.fileSystem(operation: "unlink", path: path, errno: errno)
@@ -191,17 +198,15 @@ struct DirectoryBlobStore: Sendable {
     /// Every stored version of `key`, oldest first by modification time.
     func versions(of key: String) throws -> [String] {
         try BlobKey.validate(key)
-        let d = digest(key)
-        let bucket = "\(root)/keys/\(d.prefix(2))"
+        let place = location(key)
         var paths: [String: String] = [:]
-        let prefix = d + "."
-        for name in (try? FileManager.default.contentsOfDirectory(atPath: bucket)) ?? [] where name.hasPrefix(prefix) {
+        let prefix = place.digest + "."
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: place.bucket)) ?? [] where name.hasPrefix(prefix) {
             let version = String(name.dropFirst(prefix.count))
-            if (try? Self.validate(versionId: version, key: key)) != nil { paths[version] = "\(bucket)/\(name)" }
+            if Self.isDigest(version) { paths[version] = place.version(version) }
         }
-        let legacy = "\(bucket)/\(d)/versions"
-        for name in (try? FileManager.default.contentsOfDirectory(atPath: legacy)) ?? [] where !name.hasPrefix(".") {
-            if paths[name] == nil { paths[name] = "\(legacy)/\(name)" }
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: place.legacyVersions)) ?? [] where !name.hasPrefix(".") {
+            if paths[name] == nil { paths[name] = place.legacyVersion(name) }
         }
         return paths.keys.sorted { left, right in
             (modificationTime(paths[left]!), left) < (modificationTime(paths[right]!), right)

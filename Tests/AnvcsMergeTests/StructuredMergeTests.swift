@@ -151,6 +151,12 @@ let fixtures: [Fixture] = [
                                                        ours: Array("def a(:\n    return 2\n".utf8),
                                                        theirs: Array("def a(:\n    return 3\n".utf8), path: "m.py"))
         #expect(unparseable.structureGaveUp == "a side does not parse")
+        // Theirs reordered (its order is the skeleton) and removed b; ours added d after b.
+        let anchorGone = MergeEngine.merge(MergeInput(base: Array("a = 1\nb = 2\nc = 3\n".utf8),
+                                                      ours: Array("a = 1\nb = 2\nd = 4\nc = 3\n".utf8),
+                                                      theirs: Array("c = 3\na = 1\n".utf8), path: "m.py"))
+        #expect(!anchorGone.isClean)
+        #expect(anchorGone.structureGaveUp == "/: ours added after assign b, which theirs removed")
         let clean = MergeEngine.merge(MergeInput(base: Array("a\n".utf8), ours: Array("b\n".utf8), theirs: Array("a\n".utf8), path: "m.py"))
         #expect(clean.structureGaveUp == nil)
     }

@@ -129,7 +129,7 @@ struct StructuredMerge {
             var at: Int
             if let anchor {
                 guard let index = result.firstIndex(of: anchor) else {
-                    return log.fail(path, "theirs added after \(anchor), which ours removed")
+                    return log.fail(path, "\(oursIsSkeleton ? "theirs" : "ours") added after \(anchor), which \(oursIsSkeleton ? "ours" : "theirs") removed")
                 }
                 at = index + 1
             } else {
