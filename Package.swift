@@ -43,7 +43,7 @@ let package = Package(
         .target(name: "CFileAttributes"),
 
         // Wrapper modules: the only Swift code that sees the C APIs.
-        .target(name: "AnvcsGit", dependencies: ["CLibgit2", "CLibgit2Startup"], exclude: ["README.md"], swiftSettings: strict),
+        .target(name: "AnvcsGit", dependencies: ["CLibgit2", "CLibgit2Startup", .product(name: "Crypto", package: "swift-crypto")], exclude: ["README.md"], swiftSettings: strict),
         .target(name: "AnvcsSQLite", dependencies: ["CSQLite3"], exclude: ["README.md"], swiftSettings: strict),
         .target(name: "AnvcsHTTP", dependencies: ["CLibcurl", "CCurlShim"], exclude: ["README.md"], swiftSettings: strict),
 

@@ -21,11 +21,17 @@ public final class FilterProcess {
         public var lazy: Bool
         /// Fetches running at once while git waits on delayed paths.
         public var concurrency: Int
-        public init(keyScheme: String = "path", keepSmallerThan: UInt64 = 0, lazy: Bool = false, concurrency: Int = 8) {
+        /// Artifacts of at least this many bytes checked out into the work tree are not poured
+        /// through git (which holds a whole filtered file in memory and copies it twice): git gets
+        /// the pointer, and `afterCheckout` writes the bytes once git is done. 0: never.
+        public var writeAfterCheckoutFrom: UInt64
+        public init(keyScheme: String = "path", keepSmallerThan: UInt64 = 0, lazy: Bool = false, concurrency: Int = 8,
+                    writeAfterCheckoutFrom: UInt64 = 0) {
             self.keyScheme = keyScheme
             self.keepSmallerThan = keepSmallerThan
             self.lazy = lazy
             self.concurrency = max(1, concurrency)
+            self.writeAfterCheckoutFrom = writeAfterCheckoutFrom
         }
     }
 
@@ -43,6 +49,17 @@ public final class FilterProcess {
     public private(set) var cleaned: [(String, ArtifactPointer)] = []
     /// Delay (gitattributes(5), "Delay"): paths answered `status=delayed`, fetched in the background.
     var delayAllowed = false
+    /// Whether git took the delay capability. git offers `can-delay=1` only where it writes the
+    /// work tree (checkout, clone, reset, switch; never for `git archive` or `cat-file --filters`),
+    /// which is what makes writing an artifact after git safe.
+    var delayNegotiated = false
+    /// Paths answered with their pointer, to be written by `afterCheckout` (in order, unique).
+    public private(set) var writtenAfterCheckout: [String] = []
+    /// Called with each path as it is deferred (the command records it for the post-checkout hook).
+    public var onWriteAfterCheckout: ((String) -> Void)?
+    /// Writes the deferred artifacts when git closes the pipe (git waits for this process to
+    /// exit, so the work tree is complete when git returns). nil: nothing is deferred.
+    public var afterCheckout: (([String]) -> Void)?
     var delayed: [String: ArtifactPointer] = [:]
     let fetches = DelayedFetches()
     /// The pointer staged in the index at a path, if any: what a clean of that path most likely
@@ -78,6 +95,7 @@ public final class FilterProcess {
                 try writer.writeFlush()
             }
         }
+        if !writtenAfterCheckout.isEmpty { afterCheckout?(writtenAfterCheckout) }
     }
 
     func handshake() throws(ArtifactError) {
@@ -91,7 +109,8 @@ public final class FilterProcess {
         guard let capabilities = try reader.readList() else { throw .protocolError("no capabilities") }
         let offered = Set(capabilities.filter { $0.0 == "capability" }.map(\.1))
         delayAllowed = offered.contains("delay") && fetch != nil && !settings.lazy
-        for c in ["clean", "smudge"] + (delayAllowed ? ["delay"] : []) where offered.contains(c) { try writer.writeText("capability=\(c)") }
+        delayNegotiated = offered.contains("delay") && (delayAllowed || (settings.writeAfterCheckoutFrom > 0 && afterCheckout != nil))
+        for c in ["clean", "smudge"] + (delayNegotiated ? ["delay"] : []) where offered.contains(c) { try writer.writeText("capability=\(c)") }
         try writer.writeFlush()
     }
 
@@ -205,7 +224,7 @@ public final class FilterProcess {
                 report("anvcs: \(failure)")
                 return try respond(status: "success") { [self] () throws(ArtifactError) in try writer.write(Array(pointer.text.utf8)) }
             }
-            return try answer(pointer, path: path)
+            return try answer(pointer, path: path, intoWorkTree: true)
         }
         guard complete, let pointer = ArtifactPointer.parse(prefix) else {
             if let spool {
@@ -236,11 +255,12 @@ public final class FilterProcess {
                 }
             }
         }
-        try answer(pointer, path: path)
+        try answer(pointer, path: path, intoWorkTree: canDelay && delayNegotiated)
     }
 
-    /// Answers a smudge with the cached bytes of `pointer`, verified, or with the pointer itself.
-    func answer(_ pointer: ArtifactPointer, path: String) throws(ArtifactError) {
+    /// Answers a smudge with the cached bytes of `pointer`, verified, or with the pointer itself
+    /// (also when the bytes are written after the checkout, see `writeAfterCheckoutFrom`).
+    func answer(_ pointer: ArtifactPointer, path: String, intoWorkTree: Bool) throws(ArtifactError) {
         let prefix = Array(pointer.text.utf8)
         guard cache.contains(pointer.sha256) else {
             report("anvcs: \(ArtifactError.missing(sha256: pointer.sha256, path: path))")
@@ -252,6 +272,13 @@ public final class FilterProcess {
             try cache.verify(pointer.sha256, size: pointer.size, path: path)
         } catch {
             report("anvcs: \(error)")
+            try respond(status: "success") { [self] () throws(ArtifactError) in try writer.write(prefix) }
+            return
+        }
+        if intoWorkTree, afterCheckout != nil, settings.writeAfterCheckoutFrom > 0, pointer.size >= settings.writeAfterCheckoutFrom {
+            if let known = writtenAfterCheckout.firstIndex(of: path) { writtenAfterCheckout.remove(at: known) }
+            writtenAfterCheckout.append(path)
+            onWriteAfterCheckout?(path)
             try respond(status: "success") { [self] () throws(ArtifactError) in try writer.write(prefix) }
             return
         }

@@ -24,7 +24,7 @@ public enum SettingsLoader {
         for (key, value) in gitConfig {
             let lowered = key.lowercased()
             guard lowered.hasPrefix("anvcs.") else { continue }
-            settings.apply(String(key.dropFirst("anvcs.".count)), .scalar(value), source: .gitConfig, file: "git config \(key)")
+            settings.apply(settingKey(forGitConfig: key), .scalar(value), source: .gitConfig, file: "git config \(key)")
         }
         for spec in SettingsSchema.specs {
             let variable = environmentVariable(for: spec.key)
@@ -35,6 +35,14 @@ public enum SettingsLoader {
         }
         for (key, value) in flags { settings.apply(key, value, source: .flag, file: "command line") }
         return settings
+    }
+
+    /// `anvcs.blobs.upload-on-commit` -> `blobs.upload_on_commit`: git allows no `_` in a
+    /// variable name, so the last component's dashes stand for the file's underscores.
+    public static func settingKey(forGitConfig key: String) -> String {
+        var parts = key.dropFirst("anvcs.".count).split(separator: ".", omittingEmptySubsequences: false).map(String.init)
+        if let last = parts.popLast() { parts.append(last.replacingOccurrences(of: "-", with: "_")) }
+        return parts.joined(separator: ".")
     }
 
     /// `provenance.prompt` -> `ANVCS_PROVENANCE_PROMPT`.

@@ -46,6 +46,8 @@ public enum SettingsSchema {
               help: "artifact fetches running at once during checkout and hydrate"),
         .init(key: "artifacts.hydrate", kind: .choice(["lazy", "eager"]), defaultValue: .scalar("eager"),
               help: "fetch artifact bytes during checkout, or later on demand"),
+        .init(key: "artifacts.write_after_checkout", kind: .integer, defaultValue: .scalar("8388608"),
+              help: "artifacts of at least this many bytes are written to the work tree by ANVCS once git's checkout is done, not through git (0: never)"),
         .init(key: "merge.test_command", kind: .string, defaultValue: nil, help: "tests that gate automatic merges"),
         .init(key: "merge.llm.command", kind: .string, defaultValue: nil,
               help: "program that proposes resolutions for conflicts the merge engine leaves (JSON in, JSON out)"),

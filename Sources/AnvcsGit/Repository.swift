@@ -1,4 +1,7 @@
 import CLibgit2
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// An open git repository. The only owner of its `git_repository` handle.
 ///
@@ -53,6 +56,18 @@ public final class Repository {
     public var commonDirectory: String { String(cString: git_repository_commondir(pointer)) }
     /// The work tree root with a trailing slash, or nil for a bare repository.
     public var workingDirectory: String? { git_repository_workdir(pointer).map { String(cString: $0) } }
+
+    /// The index file git uses here: `GIT_INDEX_FILE` when git set it (relative to the current
+    /// directory, as git reads it), else `index` in this work tree's git directory.
+    public var indexFile: String {
+        if let value = getenv("GIT_INDEX_FILE").map({ String(cString: $0) }), !value.isEmpty {
+            if value.hasPrefix("/") { return value }
+            guard let cwd = getcwd(nil, 0) else { return value }
+            defer { free(cwd) }
+            return String(cString: cwd) + "/" + value
+        }
+        return gitDirectory + "index"
+    }
 
     /// The commit HEAD points at, or nil on an unborn branch.
     public func headCommit() throws(GitError) -> ObjectID? {

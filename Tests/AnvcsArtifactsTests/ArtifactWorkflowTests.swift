@@ -46,12 +46,13 @@ import Testing
         }
 
         /// `git clone` with the filter configured and the shared store, as a user would after `git anvcs init`.
-        func clone(_ name: String, lazy: Bool = false, env: [String: String] = [:]) throws -> (dir: String, result: ProcessResult) {
+        func clone(_ name: String, lazy: Bool = false, config: [String] = [], env: [String: String] = [:]) throws -> (dir: String, result: ProcessResult) {
             let dir = t.root + "/" + name
             var args = ["git", "clone", "-q", "-c", "filter.anvcs.process=git anvcs filter-process", "-c", "filter.anvcs.required=true",
                         "-c", "anvcs.adapters.local.path=\(store)",
                         "-c", "merge.anvcs-artifact.driver=git anvcs artifact-merge-driver %O %A %B %P"]
             if lazy { args += ["-c", "anvcs.artifacts.hydrate=lazy"] }
+            for setting in config { args += ["-c", setting] }
             let r = try t.run(args + [remote, dir], env: env, in: t.root)
             return (dir, r)
         }
@@ -163,6 +164,56 @@ import Testing
         #expect(merge.succeeded, "\(merge.stderr)")
         #expect(p.contents("model.bin", in: clone) == model2)
         #expect(p.contents("extra.bin", in: clone) == extra)
+    }
+
+    /// Artifacts from `artifacts.write_after_checkout` bytes on are not poured through git: git
+    /// writes the pointer, ANVCS the bytes (the filter when git closes its pipe, or the
+    /// post-checkout hook first), and the index gets their stat, so git sees them clean without
+    /// reading them. Commands that do not write the work tree (`git archive`) still get the bytes.
+    @Test func largeArtifactsAreWrittenAfterCheckoutAndTheIndexKnowsThem() throws {
+        func digest(_ bytes: [UInt8]?) -> String? { bytes.map(ContentDigestHex.sha256) }
+        let p = try Project()
+        let model = try p.bytes("models/model.bin", count: 300_000, seed: 51)
+        let small = try p.bytes("small.bin", count: 2_000, seed: 52)
+        try p.commitAll("model")
+        try p.t.git(["push", "-q", "origin", "main"])
+        try p.t.git(["checkout", "-q", "-b", "v2"])
+        let model2 = try p.bytes("models/model.bin", count: 200_000, seed: 53)
+        try p.commitAll("model v2")
+        try p.t.git(["push", "-q", "origin", "v2"])
+        try p.t.git(["checkout", "-q", "main"])
+
+        // A clone has no hooks: the filter writes the artifact before git returns.
+        let (clone, r) = try p.clone("after", config: ["anvcs.artifacts.write-after-checkout=100000"], env: ["GIT_TRACE_PACKET": "1"])
+        #expect(r.succeeded, "\(r.stderr.suffix(2000))")
+        // The filter answered git with the pointer (git wrote it; the filter then the bytes).
+        #expect(r.stderr.contains("clone< anvcs-artifact 1"))
+        #expect(digest(p.contents("models/model.bin", in: clone)) == ContentDigestHex.sha256(model))
+        #expect(digest(p.contents("small.bin", in: clone)) == ContentDigestHex.sha256(small))
+        #expect(try p.t.git(["-C", clone, "ls-files", "--debug", "models/model.bin"]).contains("size: 300000"),
+                "the index records the artifact's stat, not the pointer's")
+        #expect(!FileManager.default.fileExists(atPath: clone + "/.git/anvcs/write-after-checkout"))
+        #expect(try p.t.git(["-C", clone, "status", "--porcelain"]).isEmpty)
+        let unpacked = p.t.root + "/unpacked"
+        try FileManager.default.createDirectory(atPath: unpacked, withIntermediateDirectories: true)
+        let archived = try p.t.run(["/bin/sh", "-c", "git archive HEAD models/model.bin | tar -xf - -C '\(unpacked)'"], in: clone)
+        #expect(archived.succeeded, "\(archived.stderr)")
+        #expect(digest(p.contents("models/model.bin", in: unpacked)) == ContentDigestHex.sha256(model), "git archive gets the bytes, not the pointer")
+
+        // In a work tree with the hooks, the post-checkout hook writes it, before the hook that
+        // was there before runs (it sees the bytes).
+        try p.t.git(["config", "anvcs.artifacts.write-after-checkout", "100000"])
+        let log = p.t.root + "/hook.log"
+        try p.t.write(".git/hooks/post-checkout.pre-anvcs", "#!/bin/sh\nhead -c 14 models/model.bin > '\(log)'\n")
+        #expect(chmod(p.t.path + "/.git/hooks/post-checkout.pre-anvcs", 0o755) == 0)
+        let checkout = try p.t.run(["git", "checkout", "-q", "v2"])
+        #expect(checkout.succeeded, "\(checkout.stderr)")
+        #expect(digest(p.contents("models/model.bin")) == ContentDigestHex.sha256(model2))
+        #expect(FileManager.default.contents(atPath: log).map(Array.init) == Array(model2.prefix(14)))
+        #expect(try p.t.git(["ls-files", "--debug", "models/model.bin"]).contains("size: 200000"))
+        #expect(try p.t.git(["status", "--porcelain"]).isEmpty)
+        try p.t.git(["checkout", "-q", "main"])
+        #expect(digest(p.contents("models/model.bin")) == ContentDigestHex.sha256(model))
     }
 
     @Test func lazyCloneLeavesPointersUntilHydrate() throws {

@@ -26,8 +26,18 @@ struct FilterProcessCommand: ParsableCommand {
             settings: .init(keyScheme: services.keyScheme,
                             keepSmallerThan: UInt64(max(0, settings.integer("blobs.min_size") ?? 0)),
                             lazy: services.lazy,
-                            concurrency: max(1, settings.integer("artifacts.concurrency") ?? 8)),
+                            concurrency: max(1, settings.integer("artifacts.concurrency") ?? 8),
+                            writeAfterCheckoutFrom: UInt64(max(0, settings.integer("artifacts.write_after_checkout") ?? 0))),
             fetch: fetch, report: { Terminal.write($0 + "\n") })
+        if repository.workingDirectory != nil {
+            let deferred = DeferredWrites(repository: repository)
+            filter.onWriteAfterCheckout = { deferred.record($0) }
+            filter.afterCheckout = { paths in
+                let report = deferred.complete(also: paths, cache: services.cache,
+                                               concurrency: max(1, settings.integer("artifacts.concurrency") ?? 8))
+                report?.print()
+            }
+        }
         filter.stagedPointer = { path in
             guard let blob = try? repository.stagedBlob(path: path),
                   let bytes = try? repository.blob(blob, atMost: ArtifactPointer.maxLength) else { return nil }

@@ -67,13 +67,18 @@ struct Hydrate: ParsableCommand {
             guard let root = services.workTree else { throw Failure("a bare repository has no work tree to hydrate") }
             let candidates = try services.unhydrated(all ? [] : paths)
             let report = Hydrator(workTree: root, cache: services.cache, fetcher: fetcher,
-                                  concurrency: max(1, services.settings.integer("artifacts.concurrency") ?? 8)).hydrate(candidates)
+                                  concurrency: max(1, services.settings.integer("artifacts.concurrency") ?? 8),
+                                  indexFile: services.repository.indexFile).hydrate(candidates)
             hydrated = report.hydrated
             failed += report.failed.map { ($0.path, $0.reason) }
-            if !hydrated.isEmpty {
-                // Re-adding the paths records their new size and times in the index (the filter cleans
-                // them to the same pointer); a mere --refresh trusts the changed size and says modified.
-                _ = try? services.git.run(["update-index", "-q", "-z", "--stdin"], input: Array(hydrated.joined(separator: "\u{0}").utf8) + [0])
+            // Entries the hydrator could not refresh (the index was locked, or git had not recorded
+            // the pointer file as up to date) are re-added: the filter cleans them to the same
+            // pointer and git records their new size and times; a mere --refresh would say modified.
+            let refreshed = Set(report.indexRefreshed ?? [])
+            let readd = hydrated.filter { !refreshed.contains($0) }
+            if let problem = report.indexProblem { Terminal.note("index not refreshed in place: \(problem)") }
+            if !readd.isEmpty {
+                _ = try? services.git.run(["update-index", "-q", "-z", "--stdin"], input: Array(readd.joined(separator: "\u{0}").utf8) + [0])
             }
         }
         if json {

@@ -55,6 +55,16 @@ enum ArtifactHooks {
         }
     }
 
+    /// post-checkout: writes the artifacts the checkout left to ANVCS (`DeferredWrites`), so the
+    /// hooks after this one and whatever runs next see the bytes, not pointers.
+    static func writeAfterCheckout(_ context: Context) throws {
+        let repository = try context.repository()
+        let deferred = DeferredWrites(repository: repository)
+        guard access(deferred.listPath, F_OK) == 0 else { return }
+        let services = ArtifactServices(context: context, repository: repository)
+        deferred.complete(cache: services.cache, concurrency: max(1, services.settings.integer("artifacts.concurrency") ?? 8))?.print()
+    }
+
     /// `git anvcs hook --background upload`: drains the queue (respecting backoff).
     static func uploadInBackground(_ context: Context) throws {
         let repository = try context.repository()
@@ -166,4 +176,12 @@ private final class StoredFlags: @unchecked Sendable {
     init(count: Int) { flags = Array(repeating: false, count: count) }
     func set(_ i: Int) { lock.lock(); flags[i] = true; lock.unlock() }
     func get(_ i: Int) -> Bool { lock.lock(); defer { lock.unlock() }; return flags[i] }
+}
+
+extension Hydrator.Report {
+    /// What a write after checkout did not manage, on stderr (git shows it to the user).
+    func print() {
+        for (path, reason) in failed { Terminal.warning("\(path): \(reason)") }
+        if let indexProblem { Terminal.note("index not refreshed in place (the next git status reads the artifacts again): \(indexProblem)") }
+    }
 }

@@ -65,7 +65,9 @@ struct Hook: ParsableCommand {
             let input = prePushInput
             do { try drainOnly(context) } catch { report("provenance: \(Failure.describe(error))", context: context) }
             try ArtifactHooks.prePush(context, remote: arguments.first ?? "origin", input: input)
-        case "post-checkout": try drainOnly(context)
+        case "post-checkout":
+            try drainOnly(context)
+            try ArtifactHooks.writeAfterCheckout(context)
         default: throw Failure("unknown hook '\(name)'")
         }
     }
