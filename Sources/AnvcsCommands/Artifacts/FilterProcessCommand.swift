@@ -135,8 +135,11 @@ struct ArtifactTextconv: ParsableCommand {
     var file: String
 
     func run() throws {
-        guard let data = FileManager.default.contents(atPath: file) else { throw Failure("cannot read \(file)") }
-        if let pointer = ArtifactPointer.parse(Array(data)) {
+        // Only a file no longer than a pointer can be one: the rest is hashed, never read whole.
+        guard let handle = FileHandle(forReadingAtPath: file) else { throw Failure("cannot read \(file)") }
+        let head = (try? handle.read(upToCount: ArtifactPointer.maxLength + 1)) ?? Data()
+        try? handle.close()
+        if head.count <= ArtifactPointer.maxLength, let pointer = ArtifactPointer.parse(Array(head)) {
             print("artifact sha256 \(pointer.sha256)\nsize \(pointer.size)\nkey \(pointer.key)")
         } else {
             let digest = try ContentDigest.hashFile(at: file)
