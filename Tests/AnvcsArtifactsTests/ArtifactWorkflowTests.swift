@@ -266,6 +266,22 @@ import Testing
         #expect(p.contents("model.bin", in: clone) == model)
     }
 
+    /// The clean side of a full disk (the file-size limit again): `git add` fails with the
+    /// filter's reason, nothing is staged and no partial cache file stays behind.
+    @Test func diskFullDuringCleanFailsTheAddSimulatedWithAFileSizeLimit() throws {
+        let p = try Project()
+        try p.bytes("big.bin", count: 6 << 20, seed: 44)
+        let add = try p.t.run(["/bin/sh", "-c", "trap '' XFSZ; ulimit -f 2048; exec git add big.bin"])
+        #expect(!add.succeeded)
+        #expect(add.stderr.contains("cannot write to the artifact cache"), "\(add.stderr)")
+        #expect(try p.t.git(["ls-files", "big.bin"]).isEmpty, "nothing staged")
+        let tmp = p.t.path + "/.git/anvcs/objects/tmp"
+        #expect(((try? FileManager.default.contentsOfDirectory(atPath: tmp)) ?? []).isEmpty, "no partial cache file")
+        let again = try p.t.run(["git", "add", "big.bin"])
+        #expect(again.succeeded, "\(again.stderr)")
+        #expect(try p.t.git(["cat-file", "-p", ":big.bin"]).hasPrefix("anvcs-artifact 1\n"))
+    }
+
     @Test func pullChoosesLazyOrEagerHydration() throws {
         let p = try Project()
         try p.bytes("a.bin", count: 9_000, seed: 25)

@@ -89,12 +89,14 @@ import Testing
     @Test(arguments: ["changed in the middle", "shorter", "longer", "empty"])
     func divergingContentIsStoredExactly(change: String) throws {
         try withCache { cache in
-        let original = bytes(700_000, seed: 2)
+        // Past several of the background writer's batches, so the copy after the divergence and
+        // the writes after it are ordered across the thread.
+        let original = bytes(3_500_000, seed: 2)
         let expected = try ingest(cache, original, expecting: nil).sha
         var content = original
         switch change {
-        case "changed in the middle": content[400_000] ^= 0xFF
-        case "shorter": content = Array(original[0..<300_123])
+        case "changed in the middle": content[2_400_000] ^= 0xFF
+        case "shorter": content = Array(original[0..<2_300_123])
         case "longer": content += bytes(5_000, seed: 3)
         default: content = []
         }
