@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import Synchronization
 
 #if canImport(Glibc)
 import Glibc
@@ -9,8 +10,8 @@ import Darwin
 
 /// Versions of keys in a directory, shared by `LocalBlobStore` and `NFSBlobStore`.
 ///
-/// Layout: with d = sha256(key), `<root>/keys/<d[0..2]>/<d>.key` holds the key's text and
-/// `<root>/keys/<d[0..2]>/<d>.<sha256 of content>` is one version. The version id is the
+/// Layout: with d = sha256(key), `<root>/keys/<d[0..2]>/<d>.<sha256 of content>` is one version,
+/// and the key's text is in a journal of names (`KeyNameJournal`, `<root>/names/`). The version id is the
 /// content's sha256, so writers on different machines that store the same bytes produce the
 /// same name, and a version file, once in place, never changes. Copies go to a unique temporary
 /// name, are fsynced, renamed into place, and the directory is fsynced: a reader never sees a
@@ -76,7 +77,6 @@ struct DirectoryBlobStore: Sendable {
         try BlobKey.validate(key)
         let place = location(key)
         try makeDirectories(place.bucket)
-        try writeKeyName(key, at: place)
         let temporary = "\(place.bucket)/.incoming-\(DirectoryBlobStore.writerTag())"
         let (sha256, size) = try copyHashing(from: localPath, to: temporary)
         let final = place.version(sha256)
@@ -90,6 +90,7 @@ struct DirectoryBlobStore: Sendable {
                 throw StorageError.fileSystem(operation: "rename into place", path: final, errno: code)
             }
             fsyncDirectory(place.bucket)
+            try KeyNameJournal.shared(root: root).record(key)
         }
         return ArtifactPin(key: key, storage: storageName, versionId: sha256, sha256: sha256, size: size)
     }
@@ -108,9 +109,12 @@ struct DirectoryBlobStore: Sendable {
         }
         let place = location(key)
         try makeDirectories(place.bucket)
-        try writeKeyName(key, at: place)
         let pin = ArtifactPin(key: key, storage: storageName, versionId: digest, sha256: digest, size: size)
-        if link(verifiedPath, place.version(digest)) == 0 || errno == EEXIST { return pin }
+        if link(verifiedPath, place.version(digest)) == 0 {
+            try KeyNameJournal.shared(root: root).record(key)
+            return pin
+        }
+        if errno == EEXIST { return pin }
         let stored = try upload(localPath: verifiedPath, key: key)
         guard stored.sha256 == digest else { throw StorageError.digestMismatch(key: key, expected: digest, actual: stored.sha256) }
         return stored
@@ -247,24 +251,19 @@ struct DirectoryBlobStore: Sendable {
         }
     }
 
-    /// The key's text beside its versions, for listing and garbage collection; reads never need
-    /// it (they find the directory by the key's digest), so it is written whole under a
-    /// temporary name and renamed, but not fsynced.
-    private func writeKeyName(_ key: String, at place: Location) throws {
-        let path = place.keyFile
-        if access(path, F_OK) == 0 { return }
-        let temporary = "\(place.bucket)/.key-\(DirectoryBlobStore.writerTag())"
-        let descriptor = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o444)
-        guard descriptor >= 0 else { throw StorageError.fileSystem(operation: "create", path: temporary, errno: errno) }
-        let bytes = Array(key.utf8)
-        let written = bytes.withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
-        let code = errno
-        close(descriptor)
-        guard written == bytes.count else {
-            unlink(temporary)
-            throw StorageError.fileSystem(operation: "write", path: temporary, errno: written < 0 ? code : EIO)
+    /// Every key name this store has recorded (the journals, and the `<d>.key` files stores
+    /// written before 2026-12-07 kept beside the versions), for listing and garbage collection.
+    func keyNames() -> Set<String> {
+        var names = KeyNameJournal.names(root: root)
+        let keys = root + "/keys"
+        for bucket in (try? FileManager.default.contentsOfDirectory(atPath: keys)) ?? [] {
+            for name in (try? FileManager.default.contentsOfDirectory(atPath: keys + "/" + bucket)) ?? [] where name.hasSuffix(".key") {
+                if let data = FileManager.default.contents(atPath: "\(keys)/\(bucket)/\(name)") {
+                    names.insert(String(decoding: data, as: UTF8.self))
+                }
+            }
         }
-        if rename(temporary, path) != 0 { unlink(temporary) }
+        return names
     }
 
     private func copyHashing(from source: String, to temporary: String) throws -> (String, UInt64) {
@@ -371,4 +370,64 @@ public struct NFSBlobStore: BlobStore {
     public func exists(key: String, versionId: String) throws -> Bool { try store.exists(key: key, versionId: versionId) }
     public func deleteVersion(key: String, versionId: String) throws { try store.deleteVersion(key: key, versionId: versionId) }
     public func versions(of key: String) throws -> [String] { try store.versions(of: key) }
+}
+
+/// The names of stored keys, for listing and garbage collection; reads never need them (a key's
+/// files are found by its digest). One append-only file per writing process,
+/// `<root>/names/<host>-<pid>-<random>`, a NUL-terminated name per newly stored version (keys
+/// cannot hold NUL): one inode per process instead of one per key, since on ext4 allocating
+/// inodes was most of what storing a thousand small artifacts cost. Only this process appends to
+/// its file, so it is safe on NFS with several writers. Not fsynced: a name lost in a crash only
+/// leaves its versions unnamed in listings.
+final class KeyNameJournal: @unchecked Sendable {
+    let directory: String
+    private let lock = NSLock()
+    private var descriptor: Int32 = -1
+
+    private static let journals = Mutex<[String: KeyNameJournal]>([:])
+
+    static func shared(root: String) -> KeyNameJournal {
+        journals.withLock { all in
+            if let journal = all[root] { return journal }
+            let journal = KeyNameJournal(directory: root + "/names")
+            all[root] = journal
+            return journal
+        }
+    }
+
+    private init(directory: String) { self.directory = directory }
+
+    func record(_ key: String) throws {
+        lock.lock()
+        defer { lock.unlock() }
+        if descriptor < 0 {
+            if mkdir(directory, 0o777) != 0 && errno != EEXIST {
+                throw StorageError.fileSystem(operation: "mkdir", path: directory, errno: errno)
+            }
+            let path = directory + "/" + DirectoryBlobStore.writerTag()
+            descriptor = open(path, O_WRONLY | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC, 0o444)
+            guard descriptor >= 0 else { throw StorageError.fileSystem(operation: "create", path: path, errno: errno) }
+        }
+        let bytes = Array(key.utf8) + [0]
+        var offset = 0
+        while offset < bytes.count {
+            let n = bytes.withUnsafeBytes { write(descriptor, $0.baseAddress! + offset, $0.count - offset) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw StorageError.fileSystem(operation: "write", path: directory, errno: errno)
+            }
+            offset += n
+        }
+    }
+
+    /// The names in every journal of the store at `root`.
+    static func names(root: String) -> Set<String> {
+        let directory = root + "/names"
+        var names: Set<String> = []
+        for file in (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? [] {
+            guard let data = FileManager.default.contents(atPath: directory + "/" + file) else { continue }
+            for name in data.split(separator: 0) { names.insert(String(decoding: name, as: UTF8.self)) }
+        }
+        return names
+    }
 }
