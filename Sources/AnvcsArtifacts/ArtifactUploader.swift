@@ -96,10 +96,11 @@ public struct ArtifactUploader {
         try queue.recordFailures(outcome.failed, now: now)
         guard !done.isEmpty else { return outcome }
         var byCommit: [String: [ArtifactPin]] = [:]
+        var recorded: [String: Set<ArtifactPin>] = [:]
         for (item, pin) in done {
             var p = pin
             p.path = item.path
-            if !byCommit[item.commit, default: []].contains(p) { byCommit[item.commit, default: []].append(p) }
+            if recorded[item.commit, default: []].insert(p).inserted { byCommit[item.commit, default: []].append(p) }
         }
         do { try record(byCommit) } catch {
             throw .io("uploaded \(done.count) artifact(s) but could not record their pins in provenance notes: \(error); they stay queued")

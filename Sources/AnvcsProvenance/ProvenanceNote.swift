@@ -117,6 +117,20 @@ public enum NoteMerge {
         return Result(merged: merged, conflicts: paths)
     }
 
+    /// `x` then the items of `y` it lacks. Long lists (a push's thousand pins in one note) are
+    /// matched by their serialized text, which is equal exactly when the values are (objects keep
+    /// their key order, and equality follows it), instead of comparing every pair.
+    static func union(_ x: [JSONValue], _ y: [JSONValue]) -> [JSONValue] {
+        var union = x
+        if x.count + y.count <= 32 {
+            for item in y where !union.contains(item) { union.append(item) }
+            return union
+        }
+        var seen = Set(x.map { $0.serialized() })
+        for item in y where seen.insert(item.serialized()).inserted { union.append(item) }
+        return union
+    }
+
     static func mergeObjects(_ a: JSONObject, _ b: JSONObject, bWins: Bool, path: String,
                              conflicts: inout [JSONValue], paths: inout [String]) -> JSONObject {
         var out = a
@@ -128,9 +142,7 @@ public enum NoteMerge {
             case (.object(let x), .object(let y)):
                 out[key] = .object(mergeObjects(x, y, bWins: bWins, path: p, conflicts: &conflicts, paths: &paths))
             case (.array(let x), .array(let y)):
-                var union = x
-                for item in y where !union.contains(item) { union.append(item) }
-                out[key] = .array(union)
+                out[key] = .array(union(x, y))
             default:
                 if p == "commit_id" || p == "schema" { out[key] = bWins ? bValue : aValue; continue }
                 out[key] = bWins ? bValue : aValue
