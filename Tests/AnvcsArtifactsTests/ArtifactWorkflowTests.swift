@@ -112,7 +112,10 @@ import Testing
         #expect(text.stdout.contains("capture pending): 1"), "\(text.stdout)")
     }
 
-    @Test func commitPinsInTheNoteAndCloneRebaseMergeHydrate() throws {
+    /// Twice: with every artifact through git, and with the model written after each checkout
+    /// (`artifacts.write_after_checkout` below its size), through clone, switch, rebase and merge.
+    @Test(arguments: [0, 100_000])
+    func commitPinsInTheNoteAndCloneRebaseMergeHydrate(writeAfterCheckout: Int) throws {
         let p = try Project()
         let model = try p.bytes("model.bin", count: 300_000, seed: 1)
         try p.bytes("data/part.bin", count: 20_000, seed: 2)
@@ -137,11 +140,14 @@ import Testing
         try p.waitForUploads()
         try p.t.git(["push", "-q", "origin", "v2"])
 
-        let (clone, r) = try p.clone("clone", env: ["GIT_TRACE_PACKET": "1"])
+        let (clone, r) = try p.clone("clone", config: ["anvcs.artifacts.write-after-checkout=\(writeAfterCheckout)"],
+                                     env: ["GIT_TRACE_PACKET": "1"])
         #expect(r.succeeded, "\(r.stderr.suffix(2000))")
         #expect(p.contents("model.bin", in: clone) == model)
         // Checkout fetched through the filter's delay capability.
         #expect(r.stderr.contains("status=delayed"))
+        // The model went to git as its pointer (written afterwards) exactly when it was meant to.
+        #expect(r.stderr.contains("clone< anvcs-artifact 1") == (writeAfterCheckout > 0))
         let status = try p.t.run(["git", "status", "--porcelain"], in: clone)
         #expect(status.stdout.isEmpty, "\(status.stdout)")
 
@@ -164,6 +170,8 @@ import Testing
         #expect(merge.succeeded, "\(merge.stderr)")
         #expect(p.contents("model.bin", in: clone) == model2)
         #expect(p.contents("extra.bin", in: clone) == extra)
+        #expect(try p.t.git(["-C", clone, "status", "--porcelain"]).isEmpty)
+        #expect(!FileManager.default.fileExists(atPath: clone + "/.git/anvcs/write-after-checkout"))
     }
 
     /// Artifacts from `artifacts.write_after_checkout` bytes on are not poured through git: git
