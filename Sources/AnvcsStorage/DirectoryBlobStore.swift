@@ -34,7 +34,6 @@ struct DirectoryBlobStore: Sendable {
         let bucket: String
         let digest: String
         func version(_ id: String) -> String { "\(bucket)/\(digest).\(id)" }
-        var keyFile: String { "\(bucket)/\(digest).key" }
         /// Where the layout before 2026-12-07 kept versions.
         var legacyVersions: String { "\(bucket)/\(digest)/versions" }
         func legacyVersion(_ id: String) -> String { "\(legacyVersions)/\(id)" }
