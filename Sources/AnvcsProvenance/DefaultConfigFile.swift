@@ -32,6 +32,7 @@ public enum DefaultConfigFile {
 
     artifacts:
       hydrate: eager                 # eager | lazy
+      write_after_checkout: 8388608  # bytes: larger artifacts are written by ANVCS after git's checkout (0: through git)
 
     adapters:
       local:
