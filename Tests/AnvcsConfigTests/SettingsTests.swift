@@ -18,6 +18,18 @@ import Testing
         #expect(s.problems.isEmpty)
     }
 
+    /// git refuses `_` in variable names; its dashes stand for the file's underscores.
+    @Test func gitConfigDashesAreTheFilesUnderscores() throws {
+        let s = try load("blobs:\n  upload_on_commit: false\n",
+                         git: [("anvcs.blobs.upload-on-commit", "true"), ("anvcs.artifacts.write-after-checkout", "1024")])
+        #expect(s.bool("blobs.upload_on_commit"))
+        #expect(s.integer("artifacts.write_after_checkout") == 1024)
+        #expect(s.integer("artifacts.write_after_checkout") != nil && s.problems.isEmpty, "\(s.problems)")
+        #expect(SettingsLoader.settingKey(forGitConfig: "anvcs.adapters.local.path") == "adapters.local.path")
+        #expect(SettingsLoader.settingKey(forGitConfig: "anvcs.adapters.my-bucket.path") == "adapters.my-bucket.path",
+                "only the variable name, not a subsection, is translated")
+    }
+
     @Test func precedenceFlagsEnvGitFileDefaults() throws {
         let yaml = "provenance:\n  prompt: none\nagent:\n  id: from-file\n  model: file-model\nblobs:\n  track: [\"*.pt\", \"*.bin\"]\n"
         var s = try load(yaml)
