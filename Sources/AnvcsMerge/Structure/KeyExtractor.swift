@@ -49,6 +49,16 @@ struct KeyExtractor {
                 if let module = moduleSpecifier(code.joined(separator: " ")) { return ("import " + module, true) }
                 return anonymous
             }
+            // A re-export (`export * from './x'`, `export { a } from './x'`) is an import that
+            // passes names on: merged as a set with the imports, keyed by module and clause (one
+            // module can be re-exported twice, as `*` and as `{ a }`).
+            if head.hasPrefix("export *") || head.hasPrefix("export {") || head.hasPrefix("export type {") {
+                let text = code.joined(separator: " ")
+                guard let module = moduleSpecifier(text), let from = text.lastRange(of: " from ") else { return anonymous }
+                let clause = text[text.index(text.startIndex, offsetBy: "export ".count) ..< from.lowerBound]
+                    .split(whereSeparator: { $0 == " " || $0 == "\t" }).joined(separator: " ")
+                return ("import " + module + " export " + clause, true)
+            }
             var words = head.split(separator: " ", omittingEmptySubsequences: true).map(String.init)
             let modifiers: Set<String> = ["export", "default", "declare", "async", "abstract", "public", "private",
                                           "protected", "static", "readonly", "override"]

@@ -151,6 +151,20 @@ struct StructuredMerge {
                 if let next = nextBaseKey(after: anchor, in: bKeys), !oSet.contains(next) && !tSet.contains(next) {
                     return log.fail(path, "both sides replaced \(next)")
                 }
+                // Imports both sides added into the same gap of a list that is sorted around it
+                // (an index of re-exports, a block of imports): each goes to its sorted place,
+                // as whoever sorted the list would have put it, not ours-then-theirs.
+                let start = oursIsSkeleton ? at - concurrent.count : at
+                let merged = (run + concurrent).sorted()
+                let before = start > 0 ? result[start - 1] : nil
+                let after = start + concurrent.count < result.count ? result[start + concurrent.count] : nil
+                if merged.allSatisfy(Self.isImport), Self.isSorted(run), Self.isSorted(concurrent), Self.isSorted(merged),
+                   before.map({ $0 < merged[0] }) ?? true, after.map({ merged[merged.count - 1] < $0 }) ?? true {
+                    result.replaceSubrange(start ..< start + concurrent.count, with: merged)
+                    log.resolutions.append(MergeResolution(layer: .structure,
+                        detail: "\(path.isEmpty ? "/" : path): both sides imported at the same place of a sorted list; kept \(merged.count) in order"))
+                    continue
+                }
                 log.resolutions.append(MergeResolution(layer: .structure,
                     detail: "\(path.isEmpty ? "/" : path): both sides inserted at the same place; kept \(concurrent.count + run.count) units, ours first"))
             }
