@@ -194,15 +194,9 @@ public final class ContentCache: @unchecked Sendable {
         }
 
         static func writeAll(_ fd: Int32, _ bytes: [UInt8]) throws(ArtifactError) {
-            var offset = 0
-            while offset < bytes.count {
-                let n = bytes.withUnsafeBufferPointer { Glibc.write(fd, $0.baseAddress! + offset, $0.count - offset) }
-                if n < 0 {
-                    if errno == EINTR { continue }
-                    // ENOSPC and friends: the partial file is removed by deinit.
-                    throw .io("cannot write to the artifact cache: \(String(cString: strerror(errno)))")
-                }
-                offset += n
+            // ENOSPC and friends: the partial file is removed by deinit.
+            if let code = bytes.withUnsafeBytes({ writeFully(fd, $0) }) {
+                throw .io("cannot write to the artifact cache: \(String(cString: strerror(code)))")
             }
         }
 
@@ -373,19 +367,7 @@ final class BackgroundWriter: @unchecked Sendable {
             busy = true
             let failed = failure != nil
             condition.unlock()
-            var code: Int32?
-            if !failed {
-                var offset = 0
-                while offset < batch.count {
-                    let n = batch.withUnsafeBufferPointer { Glibc.write(fd, $0.baseAddress! + offset, $0.count - offset) }
-                    if n < 0 {
-                        if errno == EINTR { continue }
-                        code = errno
-                        break
-                    }
-                    offset += n
-                }
-            }
+            let code = failed ? nil : batch.withUnsafeBytes { writeFully(fd, $0) }
             condition.lock()
             queued -= batch.count
             busy = false

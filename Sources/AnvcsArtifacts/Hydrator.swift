@@ -142,14 +142,8 @@ public struct Hydrator: Sendable {
         }
         if copied == pointer.size { return }
         try cache.stream(pointer.sha256) { (chunk) throws(ArtifactError) in
-            var offset = chunk.startIndex
-            while offset < chunk.endIndex {
-                let n = chunk[offset...].withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
-                if n < 0 {
-                    if errno == EINTR { continue }
-                    throw .io("cannot write \(path): \(String(cString: strerror(errno))); the pointer stays")
-                }
-                offset += n
+            if let code = chunk.withUnsafeBytes({ writeFully(fd, $0) }) {
+                throw .io("cannot write \(path): \(String(cString: strerror(code))); the pointer stays")
             }
         }
     }

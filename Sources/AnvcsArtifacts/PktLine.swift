@@ -119,14 +119,8 @@ public final class PacketWriter {
     }
 
     public func send() throws(ArtifactError) {
-        var offset = 0
-        while offset < buffer.count {
-            let n = buffer.withUnsafeBufferPointer { b in Glibc.write(fd, b.baseAddress! + offset, b.count - offset) }
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw .io("write failed: \(String(cString: strerror(errno)))")
-            }
-            offset += n
+        if let code = buffer.withUnsafeBytes({ writeFully(fd, $0) }) {
+            throw .io("write failed: \(String(cString: strerror(code)))")
         }
         buffer.removeAll(keepingCapacity: true)
     }

@@ -277,15 +277,7 @@ struct DirectoryBlobStore: Sendable {
             try DirectoryBlobStore.pump(from: input, path: source) { chunk in
                 hasher.update(bufferPointer: chunk)
                 size += UInt64(chunk.count)
-                var offset = 0
-                while offset < chunk.count {
-                    let count = write(output, chunk.baseAddress! + offset, chunk.count - offset)
-                    if count < 0 {
-                        if errno == EINTR { continue }
-                        throw StorageError.fileSystem(operation: "write", path: temporary, errno: errno)
-                    }
-                    offset += count
-                }
+                try writeFully(output, chunk, path: temporary)
             }
             guard fsync(output) == 0 else { throw StorageError.fileSystem(operation: "fsync", path: temporary, errno: errno) }
         } catch {
@@ -408,15 +400,7 @@ final class KeyNameJournal: @unchecked Sendable {
             guard descriptor >= 0 else { throw StorageError.fileSystem(operation: "create", path: path, errno: errno) }
         }
         let bytes = Array(key.utf8) + [0]
-        var offset = 0
-        while offset < bytes.count {
-            let n = bytes.withUnsafeBytes { write(descriptor, $0.baseAddress! + offset, $0.count - offset) }
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw StorageError.fileSystem(operation: "write", path: directory, errno: errno)
-            }
-            offset += n
-        }
+        try bytes.withUnsafeBytes { try writeFully(descriptor, $0, path: directory) }
     }
 
     /// The names in every journal of the store at `root`.

@@ -45,15 +45,7 @@ final class VerifiedFileWriter {
 
     func write(_ chunk: UnsafeRawBufferPointer) throws {
         hasher.update(bufferPointer: chunk)
-        var offset = 0
-        while offset < chunk.count {
-            let count = Glibc.write(descriptor, chunk.baseAddress! + offset, chunk.count - offset)
-            if count < 0 {
-                if errno == EINTR { continue }
-                throw StorageError.fileSystem(operation: "write", path: temporaryPath, errno: errno)
-            }
-            offset += count
-        }
+        try writeFully(descriptor, chunk, path: temporaryPath)
         written += UInt64(chunk.count)
     }
 
