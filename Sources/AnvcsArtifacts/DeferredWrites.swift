@@ -35,8 +35,10 @@ public struct DeferredWrites {
     }
 
     /// The listed paths, each once, in the order they were listed.
-    public func pending() -> [String] {
-        guard let data = FileManager.default.contents(atPath: listPath) else { return [] }
+    public func pending() -> [String] { Self.paths(in: listPath) }
+
+    static func paths(in file: String) -> [String] {
+        guard let data = FileManager.default.contents(atPath: file) else { return [] }
         var seen: Set<String> = []
         return data.split(separator: 0).map { String(decoding: $0, as: UTF8.self) }.filter { seen.insert($0).inserted }
     }
@@ -48,7 +50,7 @@ public struct DeferredWrites {
         let taken = listPath + ".\(getpid())"
         var paths: [String] = []
         if rename(listPath, taken) == 0 {
-            paths = DeferredWrites(listPath: taken, repository: repository).pending()
+            paths = Self.paths(in: taken)
             unlink(taken)
         }
         var seen = Set(paths)
@@ -56,10 +58,5 @@ public struct DeferredWrites {
         guard !paths.isEmpty else { return nil }
         return Hydrator(workTree: root, cache: cache, fetcher: nil, concurrency: concurrency,
                         indexFile: repository.indexFile).hydrate(paths)
-    }
-
-    init(listPath: String, repository: Repository) {
-        self.listPath = listPath
-        self.repository = repository
     }
 }

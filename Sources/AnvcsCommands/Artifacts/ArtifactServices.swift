@@ -31,6 +31,8 @@ struct ArtifactServices {
     var keyScheme: String { settings.string("blobs.key") ?? "path" }
     var uploadOnCommit: Bool { settings.bool("blobs.upload_on_commit") }
     var lazy: Bool { (settings.string("artifacts.hydrate") ?? "eager") == "lazy" }
+    /// Artifact fetches and writes running at once (`artifacts.concurrency`, at least 1).
+    var concurrency: Int { max(1, settings.integer("artifacts.concurrency") ?? 8) }
 
     func queue() throws -> UploadQueue { try UploadQueue(stateDirectory: stateDirectory) }
 

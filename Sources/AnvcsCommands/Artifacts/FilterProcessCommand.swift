@@ -26,7 +26,7 @@ struct FilterProcessCommand: ParsableCommand {
             settings: .init(keyScheme: services.keyScheme,
                             keepSmallerThan: UInt64(max(0, settings.integer("blobs.min_size") ?? 0)),
                             lazy: services.lazy,
-                            concurrency: max(1, settings.integer("artifacts.concurrency") ?? 8),
+                            concurrency: services.concurrency,
                             writeAfterCheckoutFrom: UInt64(max(0, settings.integer("artifacts.write_after_checkout") ?? 0))),
             fetch: fetch, report: { Terminal.write($0 + "\n") })
         if repository.workingDirectory != nil {
@@ -34,7 +34,7 @@ struct FilterProcessCommand: ParsableCommand {
             filter.onWriteAfterCheckout = { deferred.record($0) }
             filter.afterCheckout = { paths in
                 let report = deferred.complete(also: paths, cache: services.cache,
-                                               concurrency: max(1, settings.integer("artifacts.concurrency") ?? 8))
+                                               concurrency: services.concurrency)
                 report?.print()
             }
         }

@@ -49,7 +49,7 @@ struct Hydrate: ParsableCommand {
             references = references.filter { seen.insert($0.pointer.sha256).inserted }
             let results = Results()
             let operations = OperationQueue()
-            operations.maxConcurrentOperationCount = max(1, services.settings.integer("artifacts.concurrency") ?? 8)
+            operations.maxConcurrentOperationCount = services.concurrency
             for r in references {
                 operations.addOperation {
                     do throws(ArtifactError) {
@@ -67,7 +67,7 @@ struct Hydrate: ParsableCommand {
             guard let root = services.workTree else { throw Failure("a bare repository has no work tree to hydrate") }
             let candidates = try services.unhydrated(all ? [] : paths)
             let report = Hydrator(workTree: root, cache: services.cache, fetcher: fetcher,
-                                  concurrency: max(1, services.settings.integer("artifacts.concurrency") ?? 8),
+                                  concurrency: services.concurrency,
                                   indexFile: services.repository.indexFile).hydrate(candidates)
             hydrated = report.hydrated
             failed += report.failed.map { ($0.path, $0.reason) }

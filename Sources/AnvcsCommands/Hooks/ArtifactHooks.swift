@@ -62,7 +62,7 @@ enum ArtifactHooks {
         let deferred = DeferredWrites(repository: repository)
         guard access(deferred.listPath, F_OK) == 0 else { return }
         let services = ArtifactServices(context: context, repository: repository)
-        deferred.complete(cache: services.cache, concurrency: max(1, services.settings.integer("artifacts.concurrency") ?? 8))?.print()
+        deferred.complete(cache: services.cache, concurrency: services.concurrency)?.print()
     }
 
     /// `git anvcs hook --background upload`: drains the queue (respecting backoff).
