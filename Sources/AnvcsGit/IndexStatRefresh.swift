@@ -13,7 +13,9 @@ public struct IndexStat: Equatable, Sendable {
     public var uid: UInt32, gid: UInt32
     /// The file size truncated to 32 bits, as git stores it.
     public var size: UInt32
+}
 
+extension IndexStat {
     public init(_ st: stat) {
         ctimeSeconds = UInt32(truncatingIfNeeded: st.st_ctim.tv_sec)
         ctimeNanoseconds = UInt32(truncatingIfNeeded: st.st_ctim.tv_nsec)
@@ -25,10 +27,6 @@ public struct IndexStat: Equatable, Sendable {
         gid = st.st_gid
         size = UInt32(truncatingIfNeeded: st.st_size)
     }
-
-    /// What git itself compares to decide that a file is unchanged (`ie_match_stat` with the
-    /// defaults: mtime, ctime, inode, owner and size), so an entry that matched before matches now.
-    func matches(_ other: IndexStat) -> Bool { self == other }
 }
 
 /// Rewrites, in place, the stat data of index entries whose work tree file ANVCS replaced with
@@ -69,7 +67,7 @@ public enum IndexStatRefresh {
             if errno == EEXIST {
                 throw GitError(call: "open(\(lockPath))", code: .locked, message: "another git process holds \(lockPath)")
             }
-            throw fileError("open", lockPath)
+            throw Repository.fileError("open", lockPath)
         }
         var committed = false
         defer {
@@ -91,14 +89,14 @@ public enum IndexStatRefresh {
             let n = bytes.withUnsafeBytes { write(lock, $0.baseAddress! + offset, $0.count - offset) }
             if n < 0 {
                 if errno == EINTR { continue }
-                let error = fileError("write", lockPath)
+                let error = Repository.fileError("write", lockPath)
                 close(lock)
                 throw error
             }
             offset += n
         }
-        guard close(lock) == 0 else { throw fileError("close", lockPath) }
-        guard rename(lockPath, indexFile) == 0 else { throw fileError("rename", indexFile) }
+        guard close(lock) == 0 else { throw Repository.fileError("close", lockPath) }
+        guard rename(lockPath, indexFile) == 0 else { throw Repository.fileError("rename", indexFile) }
         committed = true
         return updated.sorted()
     }
@@ -155,7 +153,9 @@ public enum IndexStatRefresh {
                let replacement = pending.removeValue(forKey: name) {
                 let id = bytes[(offset + 40)..<(offset + 60)]
                 let recorded = readStat(bytes, offset)
-                if withUnsafeBytes(of: replacement.blob.raw.id, { id.elementsEqual($0) }), recorded.matches(replacement.before) {
+                                // All of what git compares to call a file unchanged (`ie_match_stat` with the
+                // defaults: mtime, ctime, inode, owner, size): the entry is the pointer file's.
+                if withUnsafeBytes(of: replacement.blob.raw.id, { id.elementsEqual($0) }), recorded == replacement.before {
                     writeStat(&bytes, offset, replacement.after)
                     changed.insert(name)
                 }
@@ -188,13 +188,10 @@ public enum IndexStatRefresh {
 
     // Entry layout: ctime s/ns, mtime s/ns, dev, ino, mode, uid, gid, size (4 bytes each), then the id.
     static func readStat(_ bytes: [UInt8], _ entry: Int) -> IndexStat {
-        var st = stat()
-        st.st_ctim.tv_sec = Int(be32(bytes, entry)); st.st_ctim.tv_nsec = Int(be32(bytes, entry + 4))
-        st.st_mtim.tv_sec = Int(be32(bytes, entry + 8)); st.st_mtim.tv_nsec = Int(be32(bytes, entry + 12))
-        st.st_dev = UInt(be32(bytes, entry + 16)); st.st_ino = UInt(be32(bytes, entry + 20))
-        st.st_uid = be32(bytes, entry + 28); st.st_gid = be32(bytes, entry + 32)
-        st.st_size = Int(be32(bytes, entry + 36))
-        return IndexStat(st)
+        IndexStat(ctimeSeconds: be32(bytes, entry), ctimeNanoseconds: be32(bytes, entry + 4),
+                  mtimeSeconds: be32(bytes, entry + 8), mtimeNanoseconds: be32(bytes, entry + 12),
+                  device: be32(bytes, entry + 16), inode: be32(bytes, entry + 20),
+                  uid: be32(bytes, entry + 28), gid: be32(bytes, entry + 32), size: be32(bytes, entry + 36))
     }
 
     static func writeStat(_ bytes: inout [UInt8], _ entry: Int, _ s: IndexStat) {
@@ -219,15 +216,15 @@ public enum IndexStatRefresh {
 
     static func readAll(_ path: String) throws(GitError) -> [UInt8] {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw fileError("open", path) }
+        guard fd >= 0 else { throw Repository.fileError("open", path) }
         defer { close(fd) }
         var st = stat()
-        guard fstat(fd, &st) == 0 else { throw fileError("fstat", path) }
+        guard fstat(fd, &st) == 0 else { throw Repository.fileError("fstat", path) }
         var bytes = [UInt8](repeating: 0, count: Int(st.st_size))
         var offset = 0
         while offset < bytes.count {
             let n = bytes.withUnsafeMutableBytes { read(fd, $0.baseAddress! + offset, $0.count - offset) }
-            if n < 0 { if errno == EINTR { continue }; throw fileError("read", path) }
+            if n < 0 { if errno == EINTR { continue }; throw Repository.fileError("read", path) }
             if n == 0 { break }
             offset += n
         }
@@ -235,9 +232,6 @@ public enum IndexStatRefresh {
         return bytes
     }
 
-    static func fileError(_ operation: String, _ path: String) -> GitError {
-        GitError(call: "\(operation)(\(path))", code: .other(-1), message: String(cString: strerror(errno)))
-    }
 }
 
 extension ObjectID {

@@ -158,7 +158,7 @@ struct StructuredMerge {
                 let merged = (run + concurrent).sorted()
                 let before = start > 0 ? result[start - 1] : nil
                 let after = start + concurrent.count < result.count ? result[start + concurrent.count] : nil
-                if merged.allSatisfy(Self.isImport), Self.isSorted(run), Self.isSorted(concurrent), Self.isSorted(merged),
+                if merged.allSatisfy(Self.isImport), Self.isSorted(run), Self.isSorted(concurrent),
                    before.map({ $0 < merged[0] }) ?? true, after.map({ merged[merged.count - 1] < $0 }) ?? true {
                     result.replaceSubrange(start ..< start + concurrent.count, with: merged)
                     log.resolutions.append(MergeResolution(layer: .structure,
