@@ -84,16 +84,9 @@ public enum IndexStatRefresh {
         if racy.reduce(UInt64(0), { $0 + $1.fileSize }) >= racyWaitThreshold {
             waitPastModificationTimes(racy.map(\.after))
         }
-        var offset = 0
-        while offset < bytes.count {
-            let n = bytes.withUnsafeBytes { write(lock, $0.baseAddress! + offset, $0.count - offset) }
-            if n < 0 {
-                if errno == EINTR { continue }
-                let error = Repository.fileError("write", lockPath)
-                close(lock)
-                throw error
-            }
-            offset += n
+        if let code = bytes.withUnsafeBytes({ writeFully(lock, $0) }) {
+            close(lock)
+            throw Repository.fileError("write", lockPath, code: code)
         }
         guard close(lock) == 0 else { throw Repository.fileError("close", lockPath) }
         guard rename(lockPath, indexFile) == 0 else { throw Repository.fileError("rename", indexFile) }

@@ -89,7 +89,7 @@ extension Repository {
         let closed = close(fd) == 0
         if let code = sink.errno {
             unlink(path)
-            throw GitError(call: "write(\(path))", code: .other(-1), message: String(cString: strerror(code)))
+            throw Self.fileError("write", path, code: code)
         }
         do throws(GitError) { try check("git_packbuilder_foreach", rc) } catch { unlink(path); throw error }
         guard closed else { let error = Self.fileError("close", path); unlink(path); throw error }
@@ -100,8 +100,9 @@ extension Repository {
         return WrittenPack(path: path, size: sink.size, objectCount: count, name: name)
     }
 
-    static func fileError(_ operation: String, _ path: String) -> GitError {
-        GitError(call: "\(operation)(\(path))", code: .other(-1), message: String(cString: strerror(errno)))
+    /// A failed system call on `path`, told by `code` (the errno at the call site unless given).
+    static func fileError(_ operation: String, _ path: String, code: Int32 = errno) -> GitError {
+        GitError(call: "\(operation)(\(path))", code: .other(-1), message: String(cString: strerror(code)))
     }
 
     /// The directory where this repository keeps its packs (`objects/pack`).
@@ -183,15 +184,9 @@ private final class PackFileSink {
     init(fd: Int32) { self.fd = fd }
 
     func write(_ bytes: UnsafeRawBufferPointer) -> Bool {
-        var offset = 0
-        while offset < bytes.count {
-            let n = Glibc.write(fd, bytes.baseAddress! + offset, bytes.count - offset)
-            if n < 0 {
-                if Glibc.errno == EINTR { continue }
-                errno = Glibc.errno
-                return false
-            }
-            offset += n
+        if let code = writeFully(fd, bytes) {
+            errno = code
+            return false
         }
         size += UInt64(bytes.count)
         tail.append(contentsOf: bytes.suffix(20))
