@@ -1,3 +1,4 @@
+import AnvcsGit
 import AnvcsStorage
 import Crypto
 import Foundation

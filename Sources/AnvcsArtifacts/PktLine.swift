@@ -1,3 +1,4 @@
+import AnvcsGit
 #if canImport(Glibc)
 import Glibc
 #endif
