@@ -27,6 +27,8 @@ let package = Package(
         // C libraries: thin system-library targets, each imported by exactly one wrapper module.
         .systemLibrary(name: "CLibgit2", pkgConfig: "libgit2",
                        providers: [.apt(["libgit2-dev"])]),
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib",
+                       providers: [.apt(["zlib1g-dev"])]),
         .systemLibrary(name: "CSQLite3", pkgConfig: "sqlite3",
                        providers: [.apt(["libsqlite3-dev"])]),
         // Headers only (no pkgConfig: its -lcurl would link libcurl into every start).
@@ -43,7 +45,7 @@ let package = Package(
         .target(name: "CFileAttributes"),
 
         // Wrapper modules: the only Swift code that sees the C APIs.
-        .target(name: "AnvcsGit", dependencies: ["CLibgit2", "CLibgit2Startup", .product(name: "Crypto", package: "swift-crypto")], exclude: ["README.md"], swiftSettings: strict),
+        .target(name: "AnvcsGit", dependencies: ["CLibgit2", "CLibgit2Startup", "CZlib", .product(name: "Crypto", package: "swift-crypto")], exclude: ["README.md"], swiftSettings: strict),
         .target(name: "AnvcsSQLite", dependencies: ["CSQLite3"], exclude: ["README.md"], swiftSettings: strict),
         .target(name: "AnvcsHTTP", dependencies: ["CLibcurl", "CCurlShim"], exclude: ["README.md"], swiftSettings: strict),
 
@@ -101,7 +103,7 @@ let package = Package(
 
         // Tests: hermetic repositories, a process runner and a seeded RNG.
         .target(name: "AnvcsTestSupport", path: "Tests/AnvcsTestSupport", swiftSettings: strict),
-        .testTarget(name: "AnvcsGitTests", dependencies: ["AnvcsGit", "AnvcsTestSupport"], swiftSettings: strict),
+        .testTarget(name: "AnvcsGitTests", dependencies: ["AnvcsGit", "AnvcsTestSupport", .product(name: "Crypto", package: "swift-crypto")], swiftSettings: strict),
         .testTarget(name: "AnvcsConfigTests", dependencies: ["AnvcsConfig", "AnvcsTestSupport"], swiftSettings: strict),
         .testTarget(name: "AnvcsProvenanceTests", dependencies: ["AnvcsProvenance", "AnvcsTestSupport"], swiftSettings: strict),
         // Against moto's S3 server (scripts/test-deps.d/s3.sh) and small Python fault servers.

@@ -134,44 +134,6 @@ extension Repository {
     }
 }
 
-/// Verifies a pack received in pieces and, only when every object in it checks out, writes it
-/// with its index into a repository's pack directory. Nothing is left behind on failure.
-public final class PackIndexer {
-    private let pointer: OpaquePointer
-    private var stats = git_indexer_progress()
-    private let label: String
-
-    /// Writes into `directory` (a repository's `packDirectory`, or a staging directory whose
-    /// files are moved there once every pack of a fetch checked out). `label` names the pack in errors.
-    /// With `requireConnected`, `commit()` also fails unless every object named by an object of
-    /// the pack (parents, trees, entries, tag targets) is in the pack itself: the pack alone is a
-    /// complete history, which is what lets git skip its connectivity walk after a clone.
-    public init(directory: String, label: String, requireConnected: Bool = false) throws(GitError) {
-        ensureLibgit2()
-        var options = git_indexer_options()
-        try check("git_indexer_options_init", git_indexer_options_init(&options, UInt32(GIT_INDEXER_OPTIONS_VERSION)))
-        // No object database is given, so libgit2 looks for every reference inside the pack.
-        options.verify = requireConnected ? 1 : 0
-        var handle: OpaquePointer?
-        try check("git_indexer_new(\(label))", git_indexer_new(&handle, directory, 0o444, nil, &options))
-        pointer = handle!
-        self.label = label
-    }
-    deinit { git_indexer_free(pointer) }
-
-    public func append(_ bytes: UnsafeRawBufferPointer) throws(GitError) {
-        guard bytes.count > 0 else { return }
-        try check("git_indexer_append(\(label))", git_indexer_append(pointer, bytes.baseAddress, bytes.count, &stats))
-    }
-
-    /// Checks the pack's checksum and objects, then moves pack and index into place.
-    public func commit() throws(GitError) -> IndexedPack {
-        try check("git_indexer_commit(\(label))", git_indexer_commit(pointer, &stats))
-        let name = git_indexer_name(pointer).map { String(cString: $0) } ?? ""
-        return IndexedPack(name: name, objectCount: Int(stats.indexed_objects))
-    }
-}
-
 /// Where `git_packbuilder_foreach` pours the pack: the file, its size so far and its last 20
 /// bytes (the trailing checksum, which is the pack's name).
 private final class PackFileSink {
