@@ -1,7 +1,6 @@
 import CLibgit2
 import CZlib
 import Crypto
-import Dispatch
 import Synchronization
 #if canImport(Glibc)
 import Glibc
@@ -368,7 +367,7 @@ enum DeltaResolution {
         let cores = max(1, min(8, sysconf(Int32(_SC_NPROCESSORS_ONLN))))
         // Below a few hundred objects a second thread costs more than it saves.
         let workers = layout.count < 512 ? 1 : cores
-        DispatchQueue.concurrentPerform(iterations: workers) { _ in
+        onThreads(workers) {
             var links: [git_oid] = []
             do throws(PackFailure) {
                 try work(pack, layout, kept, children, table, progress, collectLinks: collectLinks, links: &links)
@@ -469,6 +468,31 @@ enum DeltaResolution {
             }
         }
     }
+}
+
+/// Runs `body` on `count` threads (this one and count - 1 new ones) and returns when all are
+/// done. Plain threads rather than Dispatch: the indexer runs inside processes (the test runner,
+/// a helper) whose Dispatch pool other work may be holding, and it needs the cores now.
+func onThreads(_ count: Int, _ body: @escaping @Sendable () -> Void) {
+    final class Job: Sendable {
+        let body: @Sendable () -> Void
+        init(_ body: @escaping @Sendable () -> Void) { self.body = body }
+    }
+    var threads: [pthread_t] = []
+    for _ in 1..<max(count, 1) {
+        var thread = pthread_t()
+        let job = Unmanaged.passRetained(Job(body)).toOpaque()
+        let started = pthread_create(&thread, nil, { context in
+            let job = Unmanaged<Job>.fromOpaque(context!).takeRetainedValue()
+            job.body()
+            return nil
+        }, job)
+        if started == 0 { threads.append(thread) } else { Unmanaged<Job>.fromOpaque(job).release() }
+    }
+    // The calling thread works too; a thread that could not start leaves its share to the others
+    // (the workers take roots from a shared counter).
+    body()
+    for thread in threads { pthread_join(thread, nil) }
 }
 
 /// The ids an object's content names: a commit's tree and parents, a tree's entries (but not
