@@ -42,6 +42,14 @@ public struct ObjectID: Hashable, Sendable, CustomStringConvertible, Comparable 
     }
 }
 
+extension git_oid {
+    /// The 20 bytes at `bytes`: an id as packs, trees and pack trailers store it.
+    init(rawBytes bytes: UnsafeRawPointer) {
+        self.init()
+        withUnsafeMutableBytes(of: &id) { $0.copyMemory(from: UnsafeRawBufferPointer(start: bytes, count: 20)) }
+    }
+}
+
 extension UInt8 {
     var isHexDigit: Bool { (48...57).contains(self) || (97...102).contains(self) || (65...70).contains(self) }
 }

@@ -12,13 +12,6 @@ enum PackDelta {
         case outOfMemory(Int)
     }
 
-    /// The result size a delta declares, read without applying it.
-    static func resultSize(of delta: UnsafeRawBufferPointer) throws(Failure) -> Int {
-        var position = 0
-        _ = try varint(delta, &position)
-        return try varint(delta, &position)
-    }
-
     /// Applies `delta` to `base`; the result is `malloc`ed (at least one byte) and the caller
     /// frees it.
     static func apply(_ delta: UnsafeRawBufferPointer, to base: UnsafeRawBufferPointer) throws(Failure) -> UnsafeMutableRawBufferPointer {

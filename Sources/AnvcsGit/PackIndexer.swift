@@ -92,9 +92,7 @@ public final class PackIndexer {
             throw failure(error.message)
         }
 
-        var trailer = git_oid()
-        withUnsafeMutableBytes(of: &trailer.id) { $0.copyBytes(from: held) }
-        let name = ObjectID(trailer).hex
+        let name = held.withUnsafeBytes { ObjectID(git_oid(rawBytes: $0.baseAddress!)) }.hex
         let (indexFD, indexTemporary) = try Self.temporaryFile(in: directory, prefix: "tmp_idx_")
         let written = index.withUnsafeBytes { writeFully(indexFD, $0) }
         let synced = written == nil && fchmod(indexFD, 0o444) == 0 && fsync(indexFD) == 0
@@ -223,9 +221,7 @@ struct PackLayout: Sendable {
                 base = Int32(found)
             case 7:
                 guard end - position >= 20 else { throw malformed("has a malformed header") }
-                var id = git_oid()
-                withUnsafeMutableBytes(of: &id.id) { $0.copyMemory(from: UnsafeRawBufferPointer(start: bytes + position, count: 20)) }
-                layout.idDeltas.append((Int32(index), ObjectID(id)))
+                layout.idDeltas.append((Int32(index), ObjectID(git_oid(rawBytes: bytes + position))))
                 position += 20
             default:
                 throw malformed("has the unknown type \(kind)")
@@ -388,7 +384,6 @@ enum DeltaResolution {
     }
 
     private struct Frame {
-        let entry: Int
         let data: UnsafeMutableRawBufferPointer
         /// Whether this frame allocated `data` (else the kept entries own it).
         let owned: Bool
@@ -432,7 +427,7 @@ enum DeltaResolution {
                 }
             }
             let byID = hasIDDeltas ? children.byBaseID[ObjectID(table.ids[entry])] ?? [] : []
-            return Frame(entry: entry, data: data, owned: owned, type: type, nextChild: Int(children.firstChild[entry]),
+            return Frame(data: data, owned: owned, type: type, nextChild: Int(children.firstChild[entry]),
                          endChild: Int(children.firstChild[entry + 1]), byID: byID)
         }
 
@@ -514,11 +509,7 @@ enum ObjectLinks {
                 let isSubmodule = position - modeStart == 6 && memcmp(bytes + modeStart, "160000", 6) == 0
                 while position < data.count, bytes[position] != 0 { position += 1 }
                 guard position > modeStart, data.count - position >= 21 else { throw PackFailure("is a malformed tree") }
-                if !isSubmodule {
-                    var id = git_oid()
-                    withUnsafeMutableBytes(of: &id.id) { $0.copyMemory(from: UnsafeRawBufferPointer(start: bytes + position + 1, count: 20)) }
-                    links.append(id)
-                }
+                if !isSubmodule { links.append(git_oid(rawBytes: bytes + position + 1)) }
                 position += 21
             }
         case GIT_OBJECT_TAG.rawValue:
@@ -571,10 +562,7 @@ struct SortedObjects {
         self.table = table
         let n = table.count
         let ids = table.ids
-        @inline(__always) func prefix(_ i: Int) -> Int {
-            let raw = UnsafeRawPointer(ids + i)
-            return Int(raw.load(as: UInt8.self)) << 8 | Int(raw.load(fromByteOffset: 1, as: UInt8.self))
-        }
+        @inline(__always) func prefix(_ i: Int) -> Int { Self.prefix(ids + i) }
         var starts = [Int32](repeating: 0, count: 65537)
         for i in 0..<n { starts[prefix(i) + 1] += 1 }
         for p in 0..<65536 { starts[p + 1] += starts[p] }
@@ -600,9 +588,14 @@ struct SortedObjects {
         bucketStart = starts
     }
 
-    func contains(_ id: UnsafePointer<git_oid>) -> Bool {
+    /// The bucket of an id: its first two bytes.
+    @inline(__always) private static func prefix(_ id: UnsafePointer<git_oid>) -> Int {
         let raw = UnsafeRawPointer(id)
-        let p = Int(raw.load(as: UInt8.self)) << 8 | Int(raw.load(fromByteOffset: 1, as: UInt8.self))
+        return Int(raw.load(as: UInt8.self)) << 8 | Int(raw.load(fromByteOffset: 1, as: UInt8.self))
+    }
+
+    func contains(_ id: UnsafePointer<git_oid>) -> Bool {
+        let p = Self.prefix(id)
         var low = Int(bucketStart[p]), high = Int(bucketStart[p + 1])
         while low < high {
             let middle = (low + high) / 2

@@ -94,9 +94,7 @@ extension Repository {
         do throws(GitError) { try check("git_packbuilder_foreach", rc) } catch { unlink(path); throw error }
         guard closed else { let error = Self.fileError("close", path); unlink(path); throw error }
         // The trailer is the pack's SHA-1, an object id's 20 bytes: named as ids are.
-        var trailer = git_oid()
-        withUnsafeMutableBytes(of: &trailer.id) { $0.copyBytes(from: sink.tail) }
-        let name = sink.size >= 32 ? ObjectID(trailer).hex : ""
+        let name = sink.size >= 32 ? sink.tail.withUnsafeBytes { ObjectID(git_oid(rawBytes: $0.baseAddress!)) }.hex : ""
         return WrittenPack(path: path, size: sink.size, objectCount: count, name: name)
     }
 
