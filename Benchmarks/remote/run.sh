@@ -23,6 +23,8 @@ export GIT_AUTHOR_NAME=bench GIT_AUTHOR_EMAIL=bench@example.com GIT_COMMITTER_NA
 mkdir -p "$HOME"; git config --global init.defaultBranch main
 
 ms() { local s; s=$(date +%s%N); "$@" >/dev/null 2>"$work/last.err" || { echo "FAILED: $*" >&2; tail -5 "$work/last.err" >&2; return 1; }; echo $(( ($(date +%s%N) - s) / 1000000 )); }
+# The middle of five numbers, one per line.
+median() { sort -n | sed -n 3p; }
 # Median of five clones of $1 into $2, each into a fresh directory (the last stays for the checks
 # below); extra arguments go to git clone. One run on this shared machine moves by up to 2x.
 clones() {
@@ -32,7 +34,7 @@ clones() {
         rm -rf "$target"
         times+=("$(ms git clone -q "$@" "$url" "$target")") || return 1
     done
-    printf '%s\n' "${times[@]}" | sort -n | sed -n 3p
+    printf '%s\n' "${times[@]}" | median
 }
 # Median of five one-commit pushes from $1 to $2.
 incremental() {
@@ -41,7 +43,7 @@ incremental() {
         echo "$i $RANDOM" >> "$dir/incremental.txt"; git -C "$dir" add incremental.txt; git -C "$dir" commit -qm "incremental $i"
         times+=("$(cd "$dir" && ms git push -q "$url" main)")
     done
-    printf '%s\n' "${times[@]}" | sort -n | sed -n 3p
+    printf '%s\n' "${times[@]}" | median
 }
 
 echo "remote benchmark: $N commits; binaries from $ANVCS_BIN" >&2
