@@ -97,6 +97,9 @@ let package = Package(
         .executableTarget(name: "anvcs-merge-benchmark", dependencies: ["AnvcsMerge", "AnvcsMergeSwift"], path: "Benchmarks/merge",
                           exclude: ["README.md"],
                           swiftSettings: strict),
+        // Indexes one pack as a fetch from a store does, for Benchmarks/pack/run.sh (beside git index-pack).
+        .executableTarget(name: "anvcs-pack-benchmark", dependencies: ["AnvcsGit"], path: "Benchmarks/pack",
+                          exclude: ["run.sh"], swiftSettings: strict),
         // One timed storage operation per run, for Benchmarks/storage/run.sh (beside aws s3 cp and sha256sum).
         .executableTarget(name: "anvcs-storage-benchmark", dependencies: ["AnvcsStorage"], path: "Benchmarks/storage",
                           exclude: ["README.md", "run.sh"], swiftSettings: strict),

@@ -15,7 +15,8 @@ import Glibc
 /// step, and libgit2's inflates, resolves deltas and hashes on one thread (about 250 ms for the
 /// remote benchmark's 40,000 objects, where `git index-pack` takes 170 ms). Here the pack
 /// arrives into a file with its checksum computed on the way; one pass finds where each entry
-/// ends (a zlib stream carries no length, so that pass inflates, serially); then every core
+/// ends (a zlib stream carries no length, so that pass inflates; on a large pack in pieces side
+/// by side, see PackLayout); then every core
 /// takes its share of the delta trees: inflate, apply the deltas, hash. Object ids are SHA-1DC,
 /// the collision-detecting SHA-1 git uses, through libgit2's `git_odb_hash`; the index is
 /// version 2, byte for byte what `git index-pack` writes for the same pack.
@@ -23,6 +24,7 @@ public final class PackIndexer {
     private let directory: String
     private let label: String
     private let requireConnected: Bool
+    private let scanPieces: Int?
     private let temporaryPath: String
     private var fd: Int32
     private var size = 0
@@ -35,11 +37,14 @@ public final class PackIndexer {
     /// `commit()` also fails unless every object named by an object of the pack (parents,
     /// trees, entries, tag targets) is in the pack itself: the pack alone is a complete
     /// history, which is what lets git skip its connectivity walk after a clone.
-    public init(directory: String, label: String, requireConnected: Bool = false) throws(GitError) {
+    /// `scanPieces` forces how many pieces the scan is split into (for tests: the parallel scan
+    /// on packs below its size threshold); nil lets the indexer choose.
+    public init(directory: String, label: String, requireConnected: Bool = false, scanPieces: Int? = nil) throws(GitError) {
         ensureLibgit2()
         self.directory = directory
         self.label = label
         self.requireConnected = requireConnected
+        self.scanPieces = scanPieces
         (fd, temporaryPath) = try Self.temporaryFile(in: directory, prefix: "tmp_pack_")
     }
 
@@ -79,15 +84,16 @@ public final class PackIndexer {
         }
         defer { munmap(map, size) }
         let pack = MappedPack(bytes: UnsafeRawBufferPointer(start: map, count: size))
-        let index: [UInt8], objectCount: Int
+        let index: [UInt8], objectCount: Int, pieces: Int
         do throws(PackFailure) {
             let kept = InflatedEntries()
-            let layout = try PackLayout.scan(pack.bytes, keeping: kept)
+            let layout = try PackLayout.scan(pack.bytes, keeping: kept, pieces: scanPieces)
             let resolved = try DeltaResolution.resolve(pack, layout, kept: kept, collectLinks: requireConnected)
             let sorted = try SortedObjects(resolved.objects)
             if requireConnected { try sorted.checkContains(resolved.links) }
             index = PackIndexFile.encode(sorted, layout: layout, packChecksum: held)
             objectCount = layout.count
+            pieces = layout.pieces
         } catch {
             throw failure(error.message)
         }
@@ -115,7 +121,7 @@ public final class PackIndexer {
             unlink(packPath)
             throw error
         }
-        return IndexedPack(name: name, objectCount: objectCount)
+        return IndexedPack(name: name, objectCount: objectCount, scanPieces: pieces)
     }
 
     private func failure(_ message: String) -> GitError {
@@ -142,148 +148,6 @@ struct PackFailure: Error {
 final class MappedPack: @unchecked Sendable {
     let bytes: UnsafeRawBufferPointer
     init(bytes: UnsafeRawBufferPointer) { self.bytes = bytes }
-}
-
-/// Where each entry of a pack is and what it is, found by one pass over the pack.
-struct PackLayout: Sendable {
-    /// Entry i spans `offsets[i] ..< offsets[i + 1]`; the last bound is the trailer's offset.
-    var offsets: [Int] = []
-    /// Where entry i's zlib stream starts, counted from `offsets[i]`.
-    var headerLengths: [UInt8] = []
-    /// 1 commit, 2 tree, 3 blob, 4 tag (git_object_t); 6 a delta on an offset, 7 on an object id.
-    var kinds: [UInt8] = []
-    /// The inflated size the entry declares (and has: the scan checked it).
-    var sizes: [Int] = []
-    /// For a delta on an offset, the index of its base entry; -1 for anything else.
-    var baseEntries: [Int32] = []
-    /// The CRC-32 of each entry's bytes as packed (the index records it).
-    var crcs: [UInt32] = []
-    /// Deltas on an object id: the entry and its base's id.
-    var idDeltas: [(entry: Int32, base: ObjectID)] = []
-
-    var count: Int { kinds.count }
-
-    /// Reads every entry's header and inflates its stream once, to learn where the next one
-    /// starts and to check that it inflates to the size it declares.
-    static func scan(_ pack: UnsafeRawBufferPointer, keeping kept: InflatedEntries) throws(PackFailure) -> PackLayout {
-        let bytes = pack.baseAddress!.assumingMemoryBound(to: UInt8.self)
-        guard pack.count >= 32, memcmp(bytes, "PACK", 4) == 0 else { throw PackFailure("it is not a pack file") }
-        let version = bigEndian32(bytes + 4), declared = Int(bigEndian32(bytes + 8))
-        guard version == 2 || version == 3 else { throw PackFailure("pack version \(version) is not supported") }
-        let end = pack.count - 20
-        var layout = PackLayout()
-        // The count is the sender's word: reserve no more than the bytes could hold.
-        let expected = min(declared, (end - 12) / 3 + 1)
-        layout.offsets.reserveCapacity(expected + 1)
-        layout.headerLengths.reserveCapacity(expected)
-        layout.kinds.reserveCapacity(expected)
-        layout.sizes.reserveCapacity(expected)
-        layout.baseEntries.reserveCapacity(expected)
-        layout.crcs.reserveCapacity(expected)
-        let inflater = try Inflater()
-        var position = 12
-        var budget = InflatedEntries.budget
-        kept.reserve(expected)
-        for index in 0..<declared {
-            guard position < end else { throw PackFailure("the pack ends after \(index) of the \(declared) objects it declares") }
-            let start = position
-            func malformed(_ what: String) -> PackFailure { PackFailure("the object at offset \(start) \(what)") }
-            var byte = bytes[position]
-            position += 1
-            let kind = (byte >> 4) & 7
-            var size = Int(byte & 0x0f), shift = 4
-            while byte & 0x80 != 0 {
-                guard position < end, shift < 57 else { throw malformed("has a malformed header") }
-                byte = bytes[position]
-                position += 1
-                size |= Int(byte & 0x7f) << shift
-                shift += 7
-            }
-            var base: Int32 = -1
-            switch kind {
-            case 1, 2, 3, 4:
-                break
-            case 6:
-                guard position < end else { throw malformed("has a malformed header") }
-                var c = bytes[position]
-                position += 1
-                var distance = Int(c & 0x7f)
-                while c & 0x80 != 0 {
-                    guard position < end, distance < Int.max >> 8 else { throw malformed("has a malformed delta offset") }
-                    c = bytes[position]
-                    position += 1
-                    distance = ((distance + 1) << 7) | Int(c & 0x7f)
-                }
-                guard distance > 0, distance <= start - 12 else { throw malformed("is a delta on a base outside the pack") }
-                guard let found = layout.entry(at: start - distance) else {
-                    throw malformed("is a delta on offset \(start - distance), where no object starts")
-                }
-                base = Int32(found)
-            case 7:
-                guard end - position >= 20 else { throw malformed("has a malformed header") }
-                layout.idDeltas.append((Int32(index), ObjectID(git_oid(rawBytes: bytes + position))))
-                position += 20
-            default:
-                throw malformed("has the unknown type \(kind)")
-            }
-            let input = UnsafeRawBufferPointer(start: bytes + position, count: end - position)
-            let consumed: Int?
-            if size <= budget, let memory = malloc(max(size, 1)) {
-                // Inflated now, kept for the resolution: each entry is inflated once.
-                consumed = inflater.inflate(input, into: UnsafeMutableRawBufferPointer(start: memory, count: size))
-                kept.append(memory)
-                budget -= size
-            } else {
-                consumed = inflater.measure(input, expected: size)
-                kept.append(nil)
-            }
-            guard let consumed else { throw malformed("does not inflate to the \(size) bytes it declares") }
-            layout.offsets.append(start)
-            layout.headerLengths.append(UInt8(position - start))
-            layout.kinds.append(kind)
-            layout.sizes.append(size)
-            layout.baseEntries.append(base)
-            position += consumed
-            layout.crcs.append(UInt32(crc32_z(0, bytes + start, position - start)))
-        }
-        guard position == end else { throw PackFailure("the pack has \(end - position) bytes after the \(declared) objects it declares") }
-        layout.offsets.append(end)
-        return layout
-    }
-
-    /// The entry starting at `offset`, among those scanned so far (they are in offset order).
-    private func entry(at offset: Int) -> Int? {
-        var low = 0, high = offsets.count
-        while low < high {
-            let middle = (low + high) / 2
-            if offsets[middle] < offset { low = middle + 1 } else { high = middle }
-        }
-        return low < offsets.count && offsets[low] == offset ? low : nil
-    }
-
-    /// Entry i's zlib stream, to the end of the entry.
-    func stream(_ entry: Int, in pack: UnsafeRawBufferPointer) -> UnsafeRawBufferPointer {
-        let start = offsets[entry] + Int(headerLengths[entry])
-        return UnsafeRawBufferPointer(rebasing: pack[start..<offsets[entry + 1]])
-    }
-}
-
-@inline(__always) private func bigEndian32(_ p: UnsafePointer<UInt8>) -> UInt32 {
-    UInt32(p[0]) << 24 | UInt32(p[1]) << 16 | UInt32(p[2]) << 8 | UInt32(p[3])
-}
-
-/// The entries the scan inflated and kept (all of them, up to `budget` bytes in all), so the
-/// resolution does not inflate them again; freed with the indexing.
-final class InflatedEntries: @unchecked Sendable {
-    // Written by the scan alone, then only read by the workers.
-    private(set) var buffers: [UnsafeMutableRawPointer?] = []
-    /// Beyond this many inflated bytes (a pack of a large history), entries are inflated again
-    /// when resolved rather than held.
-    static let budget = 128 << 20
-
-    func reserve(_ count: Int) { buffers.reserveCapacity(count) }
-    func append(_ buffer: UnsafeMutableRawPointer?) { buffers.append(buffer) }
-    deinit { for buffer in buffers { free(buffer) } }
 }
 
 /// Every object of a pack, resolved: its id and type per entry, and (when asked) the ids its

@@ -19,6 +19,8 @@ public struct WrittenPack: Sendable {
 public struct IndexedPack: Sendable {
     public let name: String
     public let objectCount: Int
+    /// How many pieces the indexer scanned the pack in, side by side (1: serially).
+    public var scanPieces = 1
 }
 
 extension Repository {

@@ -51,13 +51,14 @@ import Testing
 
     /// Feeds `pack` to a PackIndexer in pieces of `piece` bytes; the index it wrote, or the
     /// error. The directory must then hold the pack and index, or nothing at all.
+    /// `pieces` forces the scan's split; `used` learns how many pieces it ran in.
     private func index(_ pack: [UInt8], in t: TemporaryRepository, requireConnected: Bool = false,
-                       piece: Int = 7919) throws -> Result<[UInt8], GitError> {
+                       piece: Int = 7919, pieces: Int? = nil, used: ((Int) -> Void)? = nil) throws -> Result<[UInt8], GitError> {
         let dir = t.root + "/ours-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: dir) }
         do {
-            let indexer = try PackIndexer(directory: dir, label: "test", requireConnected: requireConnected)
+            let indexer = try PackIndexer(directory: dir, label: "test", requireConnected: requireConnected, scanPieces: pieces)
             var offset = 0
             while offset < pack.count {
                 let end = min(pack.count, offset + piece)
@@ -65,6 +66,7 @@ import Testing
                 offset = end
             }
             let indexed = try indexer.commit()
+            used?(indexed.scanPieces)
             let files = try FileManager.default.contentsOfDirectory(atPath: dir).sorted()
             #expect(files == ["pack-\(indexed.name).idx", "pack-\(indexed.name).pack"])
             #expect([UInt8](try Data(contentsOf: URL(fileURLWithPath: "\(dir)/pack-\(indexed.name).pack"))) == pack)
@@ -102,6 +104,22 @@ import Testing
         let written = try repository.writePack(tips: [try repository.resolveCommit("main")], known: [], to: t.root + "/libgit2.pack")
         let bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: written.path)))
         #expect(try index(bytes, in: t, requireConnected: true).get() == gitIndex(bytes, in: t))
+    }
+
+    /// The scan split into pieces side by side (each piece's start found by searching, proven by
+    /// the piece before it ending there) gives the serial scan's index, for any number of pieces.
+    @Test func theScanInPiecesGivesTheSerialScansIndex() throws {
+        let t = try history(commits: 400)
+        let offsetDeltas = try pack(t, "--revs --all --delta-base-offset --depth=60", revisions: "")
+        let idDeltas = try pack(t, "--revs --all --window=20", revisions: "")
+        for bytes in [offsetDeltas, idDeltas] {
+            let expected = try #require(try gitIndex(bytes, in: t))
+            for pieces in [2, 3, 7, 16] {
+                var scanned = 0
+                #expect(try index(bytes, in: t, requireConnected: true, pieces: pieces, used: { scanned = $0 }).get() == expected)
+                #expect(scanned > 1, "\(pieces) pieces asked, the scan ran serially")
+            }
+        }
     }
 
     @Test func aPartialHistoryIsIndexedButNotProvenConnected() throws {
@@ -156,7 +174,8 @@ import Testing
             default: body.insert(UInt8.random(in: 0...255, using: &random), at: at)
             }
             let damaged = withTrailer(body[...])
-            let ours = try index(damaged, in: t)
+            // Every other round through the scan in pieces, which must come to the same verdict.
+            let ours = try index(damaged, in: t, pieces: round % 2 == 0 ? nil : 4)
             let git = try gitIndex(damaged, in: t)
             switch ours {
             case .success(let idx): #expect(idx == git, "round \(round) (seed \(random.seed)): git refused or indexed differently")
