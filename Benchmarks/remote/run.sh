@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Push and clone a generated history through anvcs::file:// and anvcs::s3:// (moto), next to
 # `git clone` of a local bare repository and awslabs' git-remote-s3 on the same moto server;
-# then the time of an incremental one-commit push. Prints milliseconds: each clone and one-commit
-# push the median of five runs, the first push one run.
+# then the time of an incremental one-commit push. Prints milliseconds: each clone the median of
+# seven interleaved rounds, each one-commit push the median of five, the first push one run.
 #   Benchmarks/remote/run.sh [commits]      (default 10000; ANVCS_BIN=<dir> to use another build)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -25,17 +25,6 @@ mkdir -p "$HOME"; git config --global init.defaultBranch main
 ms() { local s; s=$(date +%s%N); "$@" >/dev/null 2>"$work/last.err" || { echo "FAILED: $*" >&2; tail -5 "$work/last.err" >&2; return 1; }; echo $(( ($(date +%s%N) - s) / 1000000 )); }
 # The middle of five numbers, one per line.
 median() { sort -n | sed -n 3p; }
-# Median of five clones of $1 into $2, each into a fresh directory (the last stays for the checks
-# below); extra arguments go to git clone. One run on this shared machine moves by up to 2x.
-clones() {
-    local url=$1 target=$2 times=() i
-    shift 2
-    for i in 1 2 3 4 5; do
-        rm -rf "$target"
-        times+=("$(ms git clone -q "$@" "$url" "$target")") || return 1
-    done
-    printf '%s\n' "${times[@]}" | median
-}
 # Median of five one-commit pushes from $1 to $2.
 incremental() {
     local dir=$1 url=$2 times=() i
@@ -57,14 +46,10 @@ echo "history: $(git -C "$work/src" rev-list --count main) commits, pack $(du -s
 
 # 2. Plain git baselines.
 git clone -q --bare "$work/src" "$work/base.git"
-t_git_local=$(clones "$work/base.git" "$work/c-git-local")
-t_git_file=$(clones "file://$work/base.git" "$work/c-git-file" --no-local)
 
 # 3. anvcs::file://
 cp -r "$work/src" "$work/w-file"
 t_file_push=$(cd "$work/w-file" && ms git push -q "anvcs::file://$work/store" main)
-t_file_clone=$(clones "anvcs::file://$work/store" "$work/c-file")
-t_file_inc=$(incremental "$work/w-file" "anvcs::file://$work/store")
 
 # 4. moto server and a versioned bucket.
 port=$("$venv/bin/python" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
@@ -85,13 +70,49 @@ PY
 cp -r "$work/src" "$work/w-s3"
 s3url="anvcs::s3://anvcs-bench/repo"
 t_s3_push=$(cd "$work/w-s3" && ms git push -q "$s3url" main)
-t_s3_clone=$(clones "$s3url" "$work/c-s3")
-t_s3_inc=$(incremental "$work/w-s3" "$s3url")
 
 # 6. awslabs git-remote-s3 (s3:// URLs), same server.
 cp -r "$work/src" "$work/w-grs3"
 t_grs3_push=$(cd "$work/w-grs3" && ms git push -q "s3://grs3-bench/repo" main) || t_grs3_push=failed
-t_grs3_clone=$(clones "s3://grs3-bench/repo" "$work/c-grs3") || t_grs3_clone=failed
+
+# 7. Clones, interleaved: each round clones from every remote in turn, so a change in the machine's
+# load (from one minute to the next it moves every time here by 2-5x) hits all of them alike. A
+# clone time is the median over the rounds; a ratio the median of each round's ratio, with its range.
+names=(git-local git-file file s3 grs3)
+urls=("$work/base.git" "file://$work/base.git" "anvcs::file://$work/store" "$s3url" "s3://grs3-bench/repo")
+options=(-q --no-local -q -q -q)  # -q twice where git clone needs no option
+: > "$work/clones"
+for round in $(seq 7); do
+    for i in "${!names[@]}"; do
+        rm -rf "$work/c-${names[$i]}"
+        t=$(ms git clone -q "${options[$i]}" "${urls[$i]}" "$work/c-${names[$i]}") || t=failed
+        echo "$round ${names[$i]} $t" >> "$work/clones"
+    done
+done
+summary() { python3 - "$work/clones" "$@" <<'PY'
+import statistics, sys
+rows = [line.split() for line in open(sys.argv[1])]
+by = {}
+for r, name, t in rows: by.setdefault(name, {})[r] = None if t == "failed" else int(t)
+what, args = sys.argv[2], sys.argv[3:]
+if what == "median":
+    times = [t for t in by.get(args[0], {}).values() if t is not None]
+    print(int(statistics.median(times)) if len(times) == len(by[args[0]]) else "failed")
+else:
+    a, b = by.get(args[0], {}), by.get(args[1], {})
+    ratios = [a[r] / b[r] for r in a if a[r] and b.get(r)]
+    print(f"{statistics.median(ratios):.2f}x (rounds {min(ratios):.2f}-{max(ratios):.2f})" if ratios else "n/a")
+PY
+}
+t_git_local=$(summary median git-local)
+t_git_file=$(summary median git-file)
+t_file_clone=$(summary median file)
+t_s3_clone=$(summary median s3)
+t_grs3_clone=$(summary median grs3)
+
+# 8. One-commit pushes (after the clones, which compare each clone's HEAD with the history's).
+t_file_inc=$(incremental "$work/w-file" "anvcs::file://$work/store")
+t_s3_inc=$(incremental "$work/w-s3" "$s3url")
 t_grs3_inc=$(incremental "$work/w-grs3" "s3://grs3-bench/repo") || t_grs3_inc=failed
 
 for c in c-file c-s3 c-grs3; do
@@ -105,8 +126,7 @@ printf '%-34s %10s %10s %18s\n' "git clone --no-local file://" "-" "$t_git_file"
 printf '%-34s %10s %10s %18s\n' "anvcs::file://" "$t_file_push" "$t_file_clone" "$t_file_inc"
 printf '%-34s %10s %10s %18s\n' "anvcs::s3:// (moto)" "$t_s3_push" "$t_s3_clone" "$t_s3_inc"
 printf '%-34s %10s %10s %18s\n' "git-remote-s3 s3:// (moto)" "$t_grs3_push" "$t_grs3_clone" "$t_grs3_inc"
-ratio() { python3 -c "print(f'{$1/$2:.2f}')" 2>/dev/null || echo "n/a"; }
 echo
-echo "clone anvcs::file:// / git --no-local file://: $(ratio "$t_file_clone" "$t_git_file")x (goal <= 1.5)"
-echo "clone anvcs::s3://  / git --no-local file://: $(ratio "$t_s3_clone" "$t_git_file")x"
-[ "$t_grs3_clone" != failed ] && echo "git-remote-s3 clone / anvcs::s3:// clone: $(ratio "$t_grs3_clone" "$t_s3_clone")x (goal >= 3)"
+echo "clone anvcs::file:// / git --no-local file://: $(summary ratio file git-file) (goal <= 1.5)"
+echo "clone anvcs::s3://  / git --no-local file://: $(summary ratio s3 git-file)"
+echo "git-remote-s3 clone / anvcs::s3:// clone: $(summary ratio grs3 s3) (goal >= 3)"
