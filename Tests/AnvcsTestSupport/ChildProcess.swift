@@ -25,6 +25,13 @@ public final class ChildProcess: @unchecked Sendable {
     private let state = NSLock()
     private var exitStatus: Int32?
 
+    /// glibc's posix_spawn_file_actions_addclosefrom_np (2.34 and later), which its headers hide from
+    /// Swift; looked up once, nil on an older C library.
+    private static let addCloseFrom: (@convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32)? = {
+        guard let symbol = dlsym(nil, "posix_spawn_file_actions_addclosefrom_np") else { return nil }
+        return unsafeBitCast(symbol, to: (@convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32).self)
+    }()
+
     public init(_ arguments: [String], environment: [String: String]? = nil, stdoutPath: String? = nil,
          stderrPath: String? = nil, inputPath: String? = nil, guarded: Bool = false) throws {
         commandLine = arguments.joined(separator: " ").prefix(200).description
@@ -46,6 +53,10 @@ public final class ChildProcess: @unchecked Sendable {
         }
         posix_spawn_file_actions_addopen(&actions, 1, stdoutPath ?? "/dev/null", O_WRONLY | O_CREAT | O_TRUNC, 0o600)
         posix_spawn_file_actions_addopen(&actions, 2, stderrPath ?? "/dev/null", O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        // Nothing else is inherited. Pipes other threads are opening for their own children (Foundation's
+        // Pipe is not close-on-exec) would otherwise live on in this child: a long-lived test server once
+        // kept the write end of a `git merge-file` pipe open, and the test reading it never saw EOF (a hung run).
+        if let closeFrom = Self.addCloseFrom { _ = closeFrom(&actions, 3) }
 
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)
