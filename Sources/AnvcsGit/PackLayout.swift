@@ -36,6 +36,28 @@ struct PackLayout: Sendable {
 
     var count: Int { kinds.count }
 
+    /// Room for `count` entries in each per-entry list.
+    fileprivate mutating func reserve(_ count: Int) {
+        offsets.reserveCapacity(count + 1)
+        headerLengths.reserveCapacity(count)
+        kinds.reserveCapacity(count)
+        sizes.reserveCapacity(count)
+        baseEntries.reserveCapacity(count)
+        crcs.reserveCapacity(count)
+    }
+
+    /// Appends the entries of the stretch that follows this one; entry numbers run on.
+    private mutating func append(_ next: PackLayout) {
+        let first = Int32(count)
+        offsets += next.offsets
+        headerLengths += next.headerLengths
+        kinds += next.kinds
+        sizes += next.sizes
+        baseEntries += next.baseEntries
+        crcs += next.crcs
+        idDeltas += next.idDeltas.map { (first + $0.entry, $0.base) }
+    }
+
     /// Below this size a pack is scanned serially: splitting costs more than it saves.
     static let splitThreshold = 512 << 10
 
@@ -57,7 +79,7 @@ struct PackLayout: Sendable {
         let piece = try ScannedPiece(bytes, from: 12, to: end, end: end, limit: declared, budget: InflatedEntries.budget)
         guard piece.count == declared else { throw PackFailure("the pack ends after \(piece.count) of the \(declared) objects it declares") }
         guard piece.stop == end else { throw PackFailure("the pack has \(end - piece.stop) bytes after the \(declared) objects it declares") }
-        return try assemble([piece], declared: declared, keeping: kept)
+        return try assemble([piece], keeping: kept)
     }
 
     /// The parallel scan; nil when a piece does not join the one before it exactly, when the
@@ -104,7 +126,7 @@ struct PackLayout: Sendable {
         guard !shared.failed.load(ordering: .relaxed) else { return nil }
         let scanned = shared.results.compactMap { $0 }
         guard scanned.count == count, scanned.reduce(0, { $0 + $1.count }) == declared else { return nil }
-        var layout = try assemble(scanned, declared: declared, keeping: kept)
+        var layout = try assemble(scanned, keeping: kept)
         layout.pieces = count
         return layout
     }
@@ -132,29 +154,16 @@ struct PackLayout: Sendable {
 
     /// Joins scanned pieces (in pack order) into one layout: entry numbers run on, and deltas on
     /// an offset find their base entry, which may lie in an earlier piece.
-    private static func assemble(_ pieces: [ScannedPiece], declared: Int, keeping kept: InflatedEntries) throws(PackFailure) -> PackLayout {
-        var layout = PackLayout()
-        layout.offsets.reserveCapacity(declared + 1)
-        layout.headerLengths.reserveCapacity(declared)
-        layout.kinds.reserveCapacity(declared)
-        layout.sizes.reserveCapacity(declared)
-        layout.crcs.reserveCapacity(declared)
-        kept.reserve(declared)
-        var baseOffsets: [Int] = []
-        baseOffsets.reserveCapacity(declared)
-        for piece in pieces {
-            let first = Int32(layout.count)
-            layout.offsets += piece.offsets
-            layout.headerLengths += piece.headerLengths
-            layout.kinds += piece.kinds
-            layout.sizes += piece.sizes
-            layout.crcs += piece.crcs
+    private static func assemble(_ pieces: [ScannedPiece], keeping kept: InflatedEntries) throws(PackFailure) -> PackLayout {
+        var layout = pieces[0].entries
+        var baseOffsets = pieces[0].baseOffsets
+        kept.take(from: pieces[0].kept)
+        for piece in pieces.dropFirst() {
+            layout.append(piece.entries)
             baseOffsets += piece.baseOffsets
-            layout.idDeltas += piece.idDeltas.map { (first + $0.entry, $0.base) }
             kept.take(from: piece.kept)
         }
         layout.offsets.append(pieces.last!.stop)
-        layout.baseEntries = [Int32](repeating: -1, count: layout.count)
         for i in 0..<layout.count where baseOffsets[i] >= 0 {
             guard let found = layout.entry(at: baseOffsets[i], before: i) else {
                 throw PackFailure("the object at offset \(layout.offsets[i]) is a delta on offset \(baseOffsets[i]), where no object starts")
@@ -244,43 +253,36 @@ private struct EntryHeader {
 }
 
 /// The entries of one stretch of a pack, scanned from an entry start until `to` is reached
-/// (or `limit` entries): the same reading as the whole pack's, with bases kept as offsets.
+/// (or `limit` entries): the same reading as the whole pack's, with bases kept as offsets (a
+/// base may lie in an earlier piece; `baseEntries` stays -1 until the pieces are joined).
 private final class ScannedPiece: @unchecked Sendable {
     // Built by one thread, then only read (after the workers are joined).
-    var offsets: [Int] = []
-    var headerLengths: [UInt8] = []
-    var kinds: [UInt8] = []
-    var sizes: [Int] = []
+    /// The entries, numbered from 0 within the piece, without the end bound.
+    private(set) var entries = PackLayout()
     /// For a delta on an offset, where its base starts; -1 for anything else.
-    var baseOffsets: [Int] = []
-    var crcs: [UInt32] = []
-    var idDeltas: [(entry: Int32, base: ObjectID)] = []
+    private(set) var baseOffsets: [Int] = []
     let kept = InflatedEntries()
     /// Where the scan ended: the end of its last entry.
-    private(set) var stop: Int
-    var count: Int { kinds.count }
+    private(set) var stop = 0
+    var count: Int { entries.count }
 
     init(_ bytes: UnsafePointer<UInt8>, from: Int, to: Int, end: Int, limit: Int, budget total: Int) throws(PackFailure) {
         // The count is the sender's word: reserve no more than the bytes could hold, and for a
         // piece its share of the count.
         let share = Int((Double(limit) * Double(to - from) / Double(max(end - 12, 1)) * 1.25).rounded(.up)) + 16
         let expected = min(limit, share, (to - from) / 3 + 1)
-        offsets.reserveCapacity(expected)
-        headerLengths.reserveCapacity(expected)
-        kinds.reserveCapacity(expected)
-        sizes.reserveCapacity(expected)
+        entries.reserve(expected)
         baseOffsets.reserveCapacity(expected)
-        crcs.reserveCapacity(expected)
         kept.reserve(expected)
         let inflater = try Inflater()
         var position = from
         var budget = total
-        while position < to && kinds.count < limit {
+        while position < to && count < limit {
             let start = position
             func malformed(_ what: String) -> PackFailure { PackFailure("the object at offset \(start) \(what)") }
             let header: EntryHeader
             do throws(EntryHeader.Problem) { header = try EntryHeader(bytes, at: start, end: end) } catch { throw malformed(error.description) }
-            if header.kind == 7 { idDeltas.append((Int32(kinds.count), ObjectID(git_oid(rawBytes: bytes + header.streamStart - 20)))) }
+            if header.kind == 7 { entries.idDeltas.append((Int32(count), ObjectID(git_oid(rawBytes: bytes + header.streamStart - 20)))) }
             position = header.streamStart
             let size = header.size
             let input = UnsafeRawBufferPointer(start: bytes + position, count: end - position)
@@ -295,13 +297,14 @@ private final class ScannedPiece: @unchecked Sendable {
                 kept.append(nil)
             }
             guard let consumed else { throw malformed("does not inflate to the \(size) bytes it declares") }
-            offsets.append(start)
-            headerLengths.append(UInt8(position - start))
-            kinds.append(header.kind)
-            sizes.append(size)
+            entries.offsets.append(start)
+            entries.headerLengths.append(UInt8(position - start))
+            entries.kinds.append(header.kind)
+            entries.sizes.append(size)
+            entries.baseEntries.append(-1)
             baseOffsets.append(header.kind == 6 ? start - header.distance : -1)
             position += consumed
-            crcs.append(UInt32(crc32_z(0, bytes + start, position - start)))
+            entries.crcs.append(UInt32(crc32_z(0, bytes + start, position - start)))
         }
         stop = position
     }

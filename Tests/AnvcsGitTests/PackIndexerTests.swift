@@ -85,16 +85,20 @@ import Testing
         return [UInt8](try Data(contentsOf: URL(fileURLWithPath: file)))
     }
 
+    /// The whole history packed by git twice: its own packs use deltas on offsets; without
+    /// --delta-base-offset, deltas on object ids.
+    private func offsetAndIDDeltaPacks(_ t: TemporaryRepository) throws -> [[UInt8]] {
+        [try pack(t, "--revs --all --delta-base-offset --depth=60", revisions: ""),
+         try pack(t, "--revs --all --window=20", revisions: "")]
+    }
+
     private func withTrailer(_ body: ArraySlice<UInt8>) -> [UInt8] {
         Array(body) + Array(Insecure.SHA1.hash(data: Array(body)))
     }
 
     @Test func writesTheIndexGitIndexPackWritesForOffsetAndIDDeltas() throws {
         let t = try history(commits: 400)
-        // git's own packs use deltas on offsets; without --delta-base-offset, on object ids.
-        let offsetDeltas = try pack(t, "--revs --all --delta-base-offset --depth=60", revisions: "")
-        let idDeltas = try pack(t, "--revs --all --window=20", revisions: "")
-        for bytes in [offsetDeltas, idDeltas] {
+        for bytes in try offsetAndIDDeltaPacks(t) {
             let expected = try #require(try gitIndex(bytes, in: t))
             #expect(try index(bytes, in: t).get() == expected)
             #expect(try index(bytes, in: t, requireConnected: true, piece: 13).get() == expected)
@@ -110,9 +114,7 @@ import Testing
     /// the piece before it ending there) gives the serial scan's index, for any number of pieces.
     @Test func theScanInPiecesGivesTheSerialScansIndex() throws {
         let t = try history(commits: 400)
-        let offsetDeltas = try pack(t, "--revs --all --delta-base-offset --depth=60", revisions: "")
-        let idDeltas = try pack(t, "--revs --all --window=20", revisions: "")
-        for bytes in [offsetDeltas, idDeltas] {
+        for bytes in try offsetAndIDDeltaPacks(t) {
             let expected = try #require(try gitIndex(bytes, in: t))
             for pieces in [2, 3, 7, 16] {
                 var scanned = 0
